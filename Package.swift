@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers point one way: crm-gateway (executable) -> Gateway -> GatewayCore -> CShims.
+let package = Package(
+    name: "crm-gateway",
+    products: [
+        .executable(name: "crm-gateway", targets: ["crm-gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Thin C wrappers: epoll/eventfd/signalfd, and typed setters for curl's variadic API.
+        .target(
+            name: "CShims",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // Event loop, HTTP/1.1 parser and server, libcurl transport. Knows nothing of CRMs.
+        .target(
+            name: "GatewayCore",
+            dependencies: [
+                "CShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Router, handlers, configuration; later adapters, cache and limits.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "crm-gateway",
+            dependencies: [
+                "Gateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "CShims"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "GatewayCore"]),
+    ]
+)
