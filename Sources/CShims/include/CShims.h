@@ -48,6 +48,10 @@ static inline int cshims_epoll_wait(int epfd, cshims_event *out, int maxevents, 
     return n;
 }
 
+// accept4 and getrandom need _GNU_SOURCE, which a module header should not set: shims.c does.
+int cshims_accept4_nonblock(int fd);
+long cshims_getrandom(void *buf, unsigned long len);
+
 static inline int cshims_errno(void) { return errno; }
 
 // Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread (threads created
@@ -73,5 +77,8 @@ static inline int cshims_signalfd_read(int fd) {
 }
 
 static inline void cshims_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+// libcurl wrappers; this header is the module's umbrella, so it must pull them in.
+#include "CShimsCurl.h"
 
 #endif

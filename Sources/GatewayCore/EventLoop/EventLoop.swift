@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CShims
+internal import CShims
 import Synchronization
 
 /// What a descriptor is ready for, or what a registration wants to hear about.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CShims
+internal import CShims
 
 /// An errno from a failed system call, with the call's name for the message.
 public struct SystemError: Error, CustomStringConvertible, Equatable {

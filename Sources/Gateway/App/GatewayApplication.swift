@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GatewayCore
+import Logging
+import Synchronization
+
+/// Process-wide state the routes read (readiness during drain).
+public final class HealthState: Sendable {
+    private let draining = Atomic<Bool>(false)
+    public init() {}
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+    func beginDrain() { draining.store(true, ordering: .relaxed) }
+}
+
+public struct GatewayOptions: Sendable {
+    public var address = SocketAddress(host: "127.0.0.1", port: 8080)
+    /// One event loop per core by default (measured: see the bench notes in the README).
+    public var loops: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    public var drainTimeout: Duration = .seconds(10)
+    public var server = HTTPServerConfiguration()
+
+    public init() {}
+}
+
+/// Wires loops, server and routes, and runs until SIGTERM/SIGINT has drained the server.
+public final class GatewayApplication {
+    let options: GatewayOptions
+    let logger: Logger
+
+    public init(options: GatewayOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Blocks; returns after a signal-triggered drain (exit status 0 is the caller's).
+    public func run(onListening: (SocketAddress) -> Void) throws {
+        // The main thread's loop owns the signalfd; the mask is set before any thread starts.
+        let mainLoop = try EventLoop(name: "loop-0")
+        let health = HealthState()
+        var config = options.server
+        config.address = options.address
+        let shuttingDown = Atomic<Bool>(false)
+        let drainTimeout = options.drainTimeout
+        let logger = self.logger
+        let serverBox = ServerBox()
+        // Created before the other threads so they inherit the blocked signal mask.
+        let watcher = try SignalWatcher(loop: mainLoop) { sig in
+            guard let server = serverBox.server else { return }
+            if shuttingDown.exchange(true, ordering: .relaxed) { return }
+            logger.info("signal \(sig): draining (up to \(drainTimeout))")
+            health.beginDrain()
+            server.shutdown(drainTimeout: drainTimeout) {
+                mainLoop.stop()
+            }
+        }
+        try watcher.start()
+        var threads: [EventLoopThread] = []
+        for i in 1..<max(1, options.loops) {
+            threads.append(try EventLoopThread(name: "loop-\(i)"))
+        }
+        let loops = [mainLoop] + threads.map(\.loop)
+        let router = Router.gateway(health: health)
+        let server = HTTPServer(configuration: config, loops: loops, logger: logger) { loop in
+            GatewayResponder(router: router, loop: loop)
+        }
+        serverBox.server = server
+        let bound = try server.start()
+        onListening(bound)
+        mainLoop.run()
+        for t in threads { t.stopAndJoin() }
+        logger.info("stopped")
+    }
+}
+
+private final class ServerBox: @unchecked Sendable {
+    var server: HTTPServer?
+}

@@ -1,0 +1,80 @@
+import GatewayCore
+
+/// The gateway's `HTTPResponder`: request ids, routing, 404/405 as problem+json.
+public final class GatewayResponder: HTTPResponder {
+    let router: Router
+    let loop: EventLoop
+    private var counter: UInt64 = 0
+    private let idPrefix: String
+
+    public init(router: Router, loop: EventLoop) {
+        self.router = router
+        self.loop = loop
+        idPrefix = String(UInt64.random(in: 0...UInt64.max) >> 16, radix: 36)
+    }
+
+    public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
+        let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? nextID()
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            writer.send(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID))
+        case .methodNotAllowed(let allowed):
+            var r = Problem(status: 405, detail: "\(request.method.rawValue) is not allowed here").response(requestID: requestID)
+            r.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
+            writer.send(r)
+        case .found(let handler, _, let params):
+            let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop)
+            switch handler {
+            case .sync(let h):
+                var r = h(request, ctx)
+                r.headers.replaceOrAdd("X-Request-Id", requestID)
+                writer.send(r)
+            case .async(let h):
+                Task(executorPreference: loop) {
+                    var r = await h(request, ctx)
+                    r.headers.replaceOrAdd("X-Request-Id", requestID)
+                    writer.send(r)
+                }
+            }
+        }
+    }
+
+    private func nextID() -> String {
+        counter &+= 1
+        return "\(idPrefix)-\(counter)"
+    }
+
+    /// A client's id is echoed only if it is short printable ASCII (it goes into logs).
+    private func acceptedRequestID(_ v: String?) -> String? {
+        guard let v, !v.isEmpty, v.utf8.count <= 128 else { return nil }
+        for c in v.utf8 where c < 0x21 || c > 0x7E || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return nil }
+        return v
+    }
+}
+
+/// RFC 9457 problem details (§5 of the product contract).
+public struct Problem: Sendable {
+    public var status: Int
+    public var type: String
+    public var title: String
+    public var detail: String
+    public var errors: [(field: String, message: String)] = []
+
+    public init(status: Int, detail: String, type: String = "about:blank", title: String? = nil) {
+        self.status = status
+        self.detail = detail
+        self.type = type
+        self.title = title ?? HTTPStatus.reason(status)
+    }
+
+    public func response(requestID: String) -> HTTPResponse {
+        var json = "{\"type\":\"\(jsonEscaped(type))\",\"title\":\"\(jsonEscaped(title))\",\"status\":\(status),\"detail\":\"\(jsonEscaped(detail))\",\"request_id\":\"\(jsonEscaped(requestID))\""
+        if !errors.isEmpty {
+            json += ",\"errors\":[" + errors.map { "{\"field\":\"\(jsonEscaped($0.field))\",\"message\":\"\(jsonEscaped($0.message))\"}" }.joined(separator: ",") + "]"
+        }
+        json += "}"
+        var r = HTTPResponse(status: status, contentType: "application/problem+json", body: Array(json.utf8))
+        r.headers.add("X-Request-Id", requestID)
+        return r
+    }
+}

@@ -1,0 +1,119 @@
+import GatewayCore
+
+/// What a handler gets besides the request.
+public struct RequestContext: Sendable {
+    public let requestID: String
+    public let pathParameters: [String: String]
+    public let loop: EventLoop
+}
+
+/// A route's work. Synchronous handlers answer on the loop thread at once (the fast path);
+/// async ones run as a task whose executor is the connection's loop, so they resume there
+/// after every await without a thread hop.
+public enum RouteHandler: Sendable {
+    case sync(@Sendable (HTTPRequest, RequestContext) -> HTTPResponse)
+    case async(@Sendable (HTTPRequest, RequestContext) async -> HTTPResponse)
+}
+
+/// Method + path template ("/contacts/{id}") to handler. Templates are split into
+/// segments once; matching walks segments without building intermediate strings.
+public struct Router: Sendable {
+    struct Route: Sendable {
+        let method: HTTPMethod
+        let template: String
+        let segments: [Segment]
+        let handler: RouteHandler
+    }
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+        /// `{path+}`: the rest of the path, slashes included.
+        case rest(String)
+    }
+
+    private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: HTTPMethod, _ template: String, _ handler: RouteHandler) {
+        let segs: [Segment] = template.split(separator: "/", omittingEmptySubsequences: true).map { s in
+            if s.hasPrefix("{") && s.hasSuffix("+}") { return .rest(String(s.dropFirst().dropLast(2))) }
+            if s.hasPrefix("{") && s.hasSuffix("}") { return .parameter(String(s.dropFirst().dropLast())) }
+            return .literal(String(s))
+        }
+        routes.append(Route(method: method, template: template, segments: segs, handler: handler))
+    }
+
+    /// Every (method, template) pair, for checking the router against openapi.yaml.
+    public var operations: [(method: HTTPMethod, template: String)] {
+        routes.map { ($0.method, $0.template) }
+    }
+
+    public enum Match {
+        case found(RouteHandler, template: String, parameters: [String: String])
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    public func match(method: HTTPMethod, path: String) -> Match {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var allowed: [HTTPMethod] = []
+        for route in routes {
+            guard let params = Self.bind(route.segments, parts) else { continue }
+            if route.method == method || (method == .HEAD && route.method == .GET) {
+                return .found(route.handler, template: route.template, parameters: params)
+            }
+            allowed.append(route.method)
+        }
+        if allowed.isEmpty { return .notFound }
+        if allowed.contains(.GET) && !allowed.contains(.HEAD) { allowed.append(.HEAD) }
+        return .methodNotAllowed(allowed: allowed)
+    }
+
+    private static func bind(_ segments: [Segment], _ parts: [Substring]) -> [String: String]? {
+        var params: [String: String] = [:]
+        var i = 0
+        for (k, seg) in segments.enumerated() {
+            switch seg {
+            case .literal(let l):
+                guard i < parts.count, parts[i] == l else { return nil }
+                i += 1
+            case .parameter(let name):
+                guard i < parts.count, let v = percentDecoded(parts[i]) else { return nil }
+                params[name] = v
+                i += 1
+            case .rest(let name):
+                guard k == segments.count - 1, i < parts.count else { return nil }
+                params[name] = parts[i...].joined(separator: "/")
+                i = parts.count
+            }
+        }
+        return i == parts.count ? params : nil
+    }
+}
+
+/// Decodes %XX escapes; nil for a malformed escape or invalid UTF-8.
+func percentDecoded(_ s: Substring) -> String? {
+    if !s.utf8.contains(UInt8(ascii: "%")) { return String(s) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(s.utf8.count)
+    var it = s.utf8.makeIterator()
+    func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x41...0x46: c - 0x41 + 10
+        case 0x61...0x66: c - 0x61 + 10
+        default: nil
+        }
+    }
+    while let c = it.next() {
+        if c == UInt8(ascii: "%") {
+            guard let h = it.next().flatMap(hex), let l = it.next().flatMap(hex) else { return nil }
+            bytes.append(h << 4 | l)
+        } else {
+            bytes.append(c)
+        }
+    }
+    return String(validating: bytes, as: UTF8.self)
+}

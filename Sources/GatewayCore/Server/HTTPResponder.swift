@@ -1,0 +1,38 @@
+/// Answers requests. The one abstraction between the transport core and whatever routes.
+/// Called on the connection's loop thread; answer exactly once through `writer`, now
+/// (synchronously, the fast path) or later (after an upstream call).
+public protocol HTTPResponder: AnyObject {
+    func respond(to request: HTTPRequest, writer: HTTPResponseWriter)
+}
+
+/// Delivers one response for one request, in pipeline order. Sendable so async handler
+/// code can carry it; `send` hops to the connection's loop if called elsewhere.
+public struct HTTPResponseWriter: @unchecked Sendable {
+    let connection: HTTPConnection
+    let sequence: UInt64
+
+    public var loop: EventLoop { connection.context.loop }
+
+    public func send(_ response: HTTPResponse) {
+        let loop = connection.context.loop
+        if loop.inEventLoop {
+            connection.complete(sequence, with: response)
+        } else {
+            let c = connection, s = sequence
+            loop.execute { c.complete(s, with: response) }
+        }
+    }
+}
+
+/// A responder from a closure, for tests and small tools.
+public final class ClosureResponder: HTTPResponder {
+    let body: (HTTPRequest, HTTPResponseWriter) -> Void
+
+    public init(_ body: @escaping (HTTPRequest, HTTPResponseWriter) -> Void) {
+        self.body = body
+    }
+
+    public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
+        body(request, writer)
+    }
+}

@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A complete request as handed to a responder: head and de-framed body.
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    /// When the head was complete, on the loop's clock.
+    public var receivedAt: LoopInstant
+
+    public init(head: HTTPRequestHead, body: [UInt8] = [], receivedAt: LoopInstant = LoopInstant(nanoseconds: 0)) {
+        self.head = head
+        self.body = body
+        self.receivedAt = receivedAt
+    }
+
+    public var method: HTTPMethod { head.method }
+    public var path: String { head.path }
+    public var query: String? { head.query }
+    public var headers: HTTPHeaders { head.headers }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        var h = HTTPHeaders()
+        h.add("Content-Type", contentType)
+        self.init(status: status, headers: h, body: body)
+    }
+
+    /// RFC 9457 problem details for errors the server itself detects (before any routing).
+    public static func problem(status: Int, detail: String, requestID: String? = nil) -> HTTPResponse {
+        var json = "{\"type\":\"about:blank\",\"title\":\"\(HTTPStatus.reason(status))\",\"status\":\(status),\"detail\":\"\(jsonEscaped(detail))\""
+        if let id = requestID { json += ",\"request_id\":\"\(jsonEscaped(id))\"" }
+        json += "}"
+        return HTTPResponse(status: status, contentType: "application/problem+json", body: Array(json.utf8))
+    }
+}
+
+/// Minimal JSON string escaping for server-generated messages.
+public func jsonEscaped(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 {
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out
+}
+
+public enum HTTPStatus {
+    public static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 411: "Length Required"
+        case 412: "Precondition Failed"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 422: "Unprocessable Content"
+        case 428: "Precondition Required"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(status)"
+        }
+    }
+
+    /// RFC 9110 §6.4.1: these never carry content.
+    static func forbidsBody(_ status: Int) -> Bool {
+        status < 200 || status == 204 || status == 304
+    }
+}
+
+/// Writes responses into a byte buffer. Keeps the `Date` value for the current second,
+/// so formatting costs one gmtime per second, not per response.
+struct ResponseEncoder {
+    private var dateSecond: Int = -1
+    private var dateValue: [UInt8] = []
+
+    mutating func encode(
+        _ response: HTTPResponse,
+        headRequest: Bool,
+        version: HTTPVersion,
+        close: Bool,
+        keepAliveHeader: Bool,
+        into out: inout [UInt8]
+    ) {
+        let status = response.status
+        out.append(contentsOf: version == .http10 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &out)
+        out.append(0x20)
+        out.append(contentsOf: HTTPStatus.reason(status).utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        for (name, value) in response.headers {
+            // Framing and connection headers are the server's to set.
+            if asciiCaseEquals(name, "content-length") || asciiCaseEquals(name, "connection")
+                || asciiCaseEquals(name, "transfer-encoding") || asciiCaseEquals(name, "date") {
+                continue
+            }
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        out.append(contentsOf: "Date: ".utf8)
+        out.append(contentsOf: currentDate())
+        out.append(contentsOf: "\r\n".utf8)
+        let noBody = HTTPStatus.forbidsBody(status)
+        if !noBody {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if close {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if keepAliveHeader {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        out.append(contentsOf: "\r\n".utf8)
+        if !noBody && !headRequest {
+            out.append(contentsOf: response.body)
+        }
+    }
+
+    private mutating func currentDate() -> [UInt8] {
+        var t = time(nil)
+        if Int(t) != dateSecond {
+            dateSecond = Int(t)
+            var tm = tm()
+            gmtime_r(&t, &tm)
+            dateValue = Array(imfFixdate(tm).utf8)
+        }
+        return dateValue
+    }
+}
+
+/// RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+func imfFixdate(_ tm: tm) -> String {
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+}
+
+@inline(__always)
+func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    if value == 0 { out.append(0x30); return }
+    var v = value
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+        while v > 0 {
+            d[n] = UInt8(0x30 + v % 10)
+            v /= 10
+            n += 1
+        }
+        while n > 0 {
+            n -= 1
+            out.append(d[n])
+        }
+    }
+}
+
+@inline(__always)
+func asciiCaseEquals(_ a: String, _ lowercased: StaticString) -> Bool {
+    var a = a
+    return a.withUTF8 { p in
+        let n = lowercased.utf8CodeUnitCount
+        guard p.count == n else { return false }
+        let b = lowercased.utf8Start
+        for i in 0..<n {
+            var c = p[i]
+            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+            if c != b[i] { return false }
+        }
+        return true
+    }
+}
