@@ -41,6 +41,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // bench/bench.sh's target: the same server and transport, a fixed body and a proxy route.
+        .executableTarget(
+            name: "crm-gateway-bench",
+            dependencies: ["Gateway", "GatewayCore"]
+        ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "CShims"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "GatewayCore"]),
     ]

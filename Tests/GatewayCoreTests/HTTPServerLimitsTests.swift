@@ -114,6 +114,7 @@ struct HTTPServerLimitsTests {
         #expect(s.server.stats.open == 2)
         try a.send("GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         _ = a.readToEnd()
+        a.close()
         c.setReceiveTimeout(.seconds(5))
         #expect(try c.readResponses(1)[0].bodyText == "/c")
     }
@@ -141,6 +142,7 @@ struct HTTPServerLimitsTests {
         #expect(r?.bodyText == "/slow")
         #expect(r?.header("Connection") == "close")
         #expect(closed)
+        busy.close()
         for _ in 0..<200 where !drained.load(ordering: .acquiring) { usleep(5000) }
         let done = drained.load(ordering: .acquiring)
         #expect(done)

@@ -26,7 +26,14 @@ final class RawClient {
         setReceiveTimeout(receiveTimeout)
     }
 
-    deinit { Glibc.close(fd) }
+    private var isOpen = true
+
+    deinit { close() }
+
+    func close() {
+        if isOpen { Glibc.close(fd) }
+        isOpen = false
+    }
 
     func setReceiveTimeout(_ d: Duration) {
         let ns = d.nanoseconds

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Gateway
+import GatewayCore
+import Logging
+
+// The benchmark target (bench/bench.sh): the gateway's own server, router and responder,
+// serving a fixed JSON body at /fixed and forwarding /proxy/{path} through the libcurl
+// transport, with nothing else in the way. Not part of the product.
+//
+//   crm-gateway-bench --port P --payload FILE [--loops N] [--upstream http://127.0.0.1:PORT]
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func readFile(_ path: String) -> [UInt8]? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return out
+}
+
+let port = Int(argument("--port") ?? "18081") ?? 18081
+let loopCount = Int(argument("--loops") ?? "1") ?? 1
+let upstream = argument("--upstream")
+guard let payload = readFile(argument("--payload") ?? "bench/payload.json") else {
+    print("cannot read --payload")
+    exit(2)
+}
+
+let mainLoop = try EventLoop(name: "bench-0")
+final class ServerRef: @unchecked Sendable { var server: HTTPServer? }
+let serverRef = ServerRef()
+// Before any thread starts, so every thread inherits the blocked signals.
+let watcher = try SignalWatcher(loop: mainLoop) { _ in
+    serverRef.server?.shutdown(drainTimeout: .seconds(2)) { mainLoop.stop() }
+}
+try watcher.start()
+var threads: [EventLoopThread] = []
+for i in 1..<max(1, loopCount) { threads.append(try EventLoopThread(name: "bench-\(i)")) }
+let loops = [mainLoop] + threads.map(\.loop)
+
+var transportConfig = CurlTransportConfiguration()
+transportConfig.allowPlainHTTPToLoopback = true
+var transports: [ObjectIdentifier: CurlTransport] = [:]
+for loop in loops { transports[ObjectIdentifier(loop)] = try CurlTransport(loop: loop, configuration: transportConfig) }
+let transportByLoop = transports
+
+var router = Router()
+router.add(.GET, "/fixed", .sync { _, _ in
+    HTTPResponse(status: 200, contentType: "application/json", body: payload)
+})
+router.add(.GET, "/healthz", .sync { _, _ in
+    HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ok\"}".utf8))
+})
+if let upstream {
+    router.add(.GET, "/proxy/{path+}", .async { _, ctx in
+        let transport = transportByLoop[ObjectIdentifier(ctx.loop)]!
+        let request = UpstreamRequest(method: "GET", url: upstream + "/" + (ctx.pathParameters["path"] ?? ""))
+        do {
+            let r = try await transport.send(request)
+            var h = HTTPHeaders()
+            if let ct = r.header("Content-Type") { h.add("Content-Type", ct) }
+            return HTTPResponse(status: r.status, headers: h, body: r.body)
+        } catch {
+            return Problem(status: 502, detail: "\(error)").response(requestID: ctx.requestID)
+        }
+    })
+}
+let routes = router
+
+var config = HTTPServerConfiguration()
+config.address = SocketAddress(host: "127.0.0.1", port: port)
+config.timeouts.idleKeepAlive = .seconds(300)
+config.timeouts.headerRead = .seconds(300)
+let server = HTTPServer(configuration: config, loops: loops) { loop in GatewayResponder(router: routes, loop: loop) }
+serverRef.server = server
+let bound = try server.start()
+print("crm-gateway-bench listening on http://\(bound) loops=\(loops.count) upstream=\(upstream ?? "-")")
+fflush(nil)
+mainLoop.run()
+for t in threads { t.stopAndJoin() }
+
