@@ -1,0 +1,181 @@
+internal import CShims
+
+/// One curl easy handle and everything whose lifetime must match it: the header list,
+/// the parsed URL, the error buffer (curl keeps pointers to all three), and the response
+/// as it arrives. Freed in `deinit`; the multi must have let go of it by then.
+final class CurlEasyHandle {
+    let raw: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var url: OpaquePointer?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let maxBodyBytes: Int
+
+    private(set) var responseHeaders: [(name: String, value: String)] = []
+    private(set) var body: [UInt8] = []
+    /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
+    private(set) var exceededBodyLimit = false
+
+    init(maxBodyBytes: Int) throws(TransportError) {
+        _ = CurlGlobal.initialized
+        guard let h = curl_easy_init() else { throw .other(code: -1, message: "curl_easy_init failed") }
+        raw = h
+        self.maxBodyBytes = maxBodyBytes
+        let size = Int(cshims_curl_error_size())
+        errorBuffer = .allocate(capacity: size)
+        errorBuffer.initialize(repeating: 0, count: size)
+        // Fully initialised from here: a throw runs deinit, which frees all of it.
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        try installCallbacks()
+    }
+
+    deinit {
+        curl_easy_cleanup(raw)
+        curl_slist_free_all(headerList)
+        curl_url_cleanup(url)
+        errorBuffer.deallocate()
+    }
+
+    // MARK: options
+
+    func set(_ option: CURLoption, _ value: Int) throws(TransportError) {
+        try check(cshims_curl_easy_setopt_long(raw, option, value))
+    }
+
+    /// curl copies string options (all but CURLOPT_POSTFIELDS, which is never used here).
+    func set(_ option: CURLoption, _ value: String) throws(TransportError) {
+        try check(cshims_curl_easy_setopt_string(raw, option, value))
+    }
+
+    func set(_ option: CURLoption, offT value: Int64) throws(TransportError) {
+        try check(cshims_curl_easy_setopt_off_t(raw, option, curl_off_t(value)))
+    }
+
+    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws(TransportError) {
+        try check(cshims_curl_easy_setopt_pointer(raw, option, pointer))
+    }
+
+    /// Takes ownership of a parsed URL; curl reads it (CURLOPT_CURLU) for the whole transfer,
+    /// so the host that was vetted is the host that is contacted.
+    func setURL(_ parsed: OpaquePointer) throws(TransportError) {
+        curl_url_cleanup(url)
+        url = parsed
+        try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, parsed))
+    }
+
+    /// Lines are "Name: value"; "Name:" removes a header curl would add, "Name;" sends it empty.
+    func setHeaderLines(_ lines: [String]) throws(TransportError) {
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for line in lines {
+            guard let next = curl_slist_append(list, line) else {
+                curl_slist_free_all(list)
+                throw .other(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
+            }
+            list = next
+        }
+        curl_slist_free_all(headerList)
+        headerList = list
+        try check(cshims_curl_easy_setopt_slist(raw, CURLOPT_HTTPHEADER, list))
+    }
+
+    /// Sends `body` with a Content-Length; curl copies it (CURLOPT_COPYPOSTFIELDS).
+    func setBody(_ body: [UInt8]) throws(TransportError) {
+        try set(CURLOPT_POSTFIELDSIZE_LARGE, offT: Int64(body.count))
+        // Never pass NULL: with no post data curl falls back to its default read callback, stdin.
+        let bytes = body.isEmpty ? [0] : body
+        var rc = CURLE_OK
+        bytes.withUnsafeBufferPointer { buf in
+            rc = cshims_curl_easy_setopt_pointer(raw, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buf.baseAddress))
+        }
+        try check(rc)
+    }
+
+    private func check(_ rc: CURLcode) throws(TransportError) {
+        guard rc != CURLE_OK else { return }
+        throw .other(code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)))
+    }
+
+    // MARK: info
+
+    func long(_ info: CURLINFO) -> Int {
+        var v = 0
+        return cshims_curl_easy_getinfo_long(raw, info, &v) == CURLE_OK ? v : 0
+    }
+
+    /// A CURLINFO_*_TIME_T value (microseconds) as a Duration.
+    func duration(_ info: CURLINFO) -> Duration {
+        var v: curl_off_t = 0
+        return cshims_curl_easy_getinfo_off_t(raw, info, &v) == CURLE_OK ? .microseconds(Int64(v)) : .zero
+    }
+
+    /// curl's own description of the last failure (may name host and port, never the path).
+    var errorMessage: String { String(cString: errorBuffer) }
+
+    // MARK: receiving
+
+    private func installCallbacks() throws(TransportError) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
+            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
+            return handle.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+        })
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, me))
+        try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
+            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
+            handle.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        })
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, me))
+    }
+
+    /// Returning fewer bytes than offered makes curl abort with CURLE_WRITE_ERROR.
+    private func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Int {
+        if body.count + chunk.count > maxBodyBytes {
+            exceededBodyLimit = true
+            return 0
+        }
+        body.append(contentsOf: chunk)
+        return chunk.count
+    }
+
+    /// curl hands over one whole header line at a time, CRLF included, for every response
+    /// it reads (1xx interim ones too): a status line starts a fresh set.
+    private func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        var line = raw[...]
+        while let last = line.last, last == 0x0A || last == 0x0D { line = line.dropLast() }
+        guard let first = line.first else { return }
+        if line.starts(with: "HTTP/".utf8) {
+            responseHeaders.removeAll()
+            return
+        }
+        if first == 0x20 || first == 0x09 {
+            // obs-fold (RFC 9112 §5.2): a continuation of the previous value.
+            guard !responseHeaders.isEmpty else { return }
+            responseHeaders[responseHeaders.count - 1].value += " " + trimmed(line)
+            return
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = String(decoding: line[..<colon], as: UTF8.self)
+        let value = trimmed(line[(colon + 1)...])
+        responseHeaders.append((name: name, value: value))
+        if asciiLowercased(name) == "content-length", let n = Int(value), n > 0, n <= maxBodyBytes, body.isEmpty {
+            body.reserveCapacity(n)
+        }
+    }
+}
+
+private func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+    var s = bytes
+    while let f = s.first, f == 0x20 || f == 0x09 { s = s.dropFirst() }
+    while let l = s.last, l == 0x20 || l == 0x09 { s = s.dropLast() }
+    return String(decoding: s, as: UTF8.self)
+}
+
+private func asciiLowercased(_ s: String) -> String {
+    String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+}
+
+/// curl_global_init must run once, before any other curl call, and is not thread-safe:
+/// a static let gives both (swift_once).
+enum CurlGlobal {
+    static let initialized: Bool = curl_global_init(cshims_curl_global_default()) == CURLE_OK
+}

@@ -1,0 +1,190 @@
+internal import CShims
+
+/// A curl multi handle driven by an `EventLoop` instead of by curl's own poll loop.
+///
+/// curl says which sockets it wants watched (CURLMOPT_SOCKETFUNCTION) and when it next
+/// needs the clock (CURLMOPT_TIMERFUNCTION); the loop reports readiness and timer expiry
+/// back through `curl_multi_socket_action`, and finished transfers are read with
+/// `curl_multi_info_read`. Both callbacks only record what curl asked for: curl must not
+/// be re-entered from inside its own callbacks. Loop thread only, apart from `init`.
+final class CurlMulti {
+    let loop: EventLoop
+    private var raw: UnsafeMutableRawPointer?
+    private var sockets: [curl_socket_t: CurlSocketWatch] = [:]
+    private var timer: LoopTimer?
+    private var easies: [UnsafeMutableRawPointer: CurlEasyHandle] = [:]
+    private var insideSocketAction = false
+
+    /// Called with the transfers that finished in one `curl_multi_socket_action`, after
+    /// they have been removed from the multi.
+    var onFinished: (([(CurlEasyHandle, CURLcode)]) -> Void)?
+
+    init(loop: EventLoop, maxConnectionsPerHost: Int, maxPooledConnections: Int) throws(TransportError) {
+        guard CurlGlobal.initialized else { throw .other(code: -1, message: "curl_global_init failed") }
+        guard let m = curl_multi_init() else { throw .other(code: -1, message: "curl_multi_init failed") }
+        self.loop = loop
+        raw = m
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        var rc = cshims_curl_multi_setopt_socket_callback(m, CURLMOPT_SOCKETFUNCTION) { _, fd, what, userp, socketp in
+            guard let userp else { return 0 }
+            return Unmanaged<CurlMulti>.fromOpaque(userp).takeUnretainedValue().watch(fd, what: what, known: socketp != nil)
+        }
+        rc = rc != CURLM_OK ? rc : cshims_curl_multi_setopt_pointer(m, CURLMOPT_SOCKETDATA, me)
+        rc = rc != CURLM_OK ? rc : cshims_curl_multi_setopt_timer_callback(m, CURLMOPT_TIMERFUNCTION) { _, ms, userp in
+            guard let userp else { return 0 }
+            Unmanaged<CurlMulti>.fromOpaque(userp).takeUnretainedValue().setTimer(milliseconds: ms)
+            return 0
+        }
+        rc = rc != CURLM_OK ? rc : cshims_curl_multi_setopt_pointer(m, CURLMOPT_TIMERDATA, me)
+        rc = rc != CURLM_OK ? rc : cshims_curl_multi_setopt_long(m, CURLMOPT_PIPELINING, cshims_curlpipe_multiplex())
+        rc = rc != CURLM_OK ? rc : cshims_curl_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        rc = rc != CURLM_OK ? rc : cshims_curl_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, maxPooledConnections)
+        if rc != CURLM_OK {
+            throw .other(code: Int(rc.rawValue), message: String(cString: curl_multi_strerror(rc)))
+        }
+    }
+
+    deinit {
+        guard let m = raw else { return }
+        // Dropped without close(): keep curl's callbacks away from a dying object, and let
+        // the loop forget the sockets on its own thread.
+        _ = cshims_curl_multi_setopt_pointer(m, CURLMOPT_SOCKETDATA, nil)
+        _ = cshims_curl_multi_setopt_pointer(m, CURLMOPT_TIMERDATA, nil)
+        for e in easies.keys { curl_multi_remove_handle(m, e) }
+        curl_multi_cleanup(m)
+        let regs = sockets.values.map(\.registration)
+        let loop = self.loop
+        if !regs.isEmpty { loop.execute { for r in regs { loop.deregister(r) } } }
+    }
+
+    var activeTransfers: Int { easies.count }
+    var watchedSockets: Int { sockets.count }
+
+    func add(_ easy: CurlEasyHandle) throws(TransportError) {
+        guard let m = raw else { throw .cancelled }
+        // Adding arms curl's timer (timeout 0); the transfer starts when it fires.
+        let rc = curl_multi_add_handle(m, easy.raw)
+        guard rc == CURLM_OK else {
+            throw .other(code: Int(rc.rawValue), message: String(cString: curl_multi_strerror(rc)))
+        }
+        easies[easy.raw] = easy
+    }
+
+    /// Stops a transfer that has not finished; its connection is closed, not pooled.
+    func remove(_ easy: CurlEasyHandle) {
+        guard let m = raw, easies.removeValue(forKey: easy.raw) != nil else { return }
+        curl_multi_remove_handle(m, easy.raw)
+    }
+
+    /// Removes every unfinished transfer, closes pooled connections and frees the multi
+    /// handle (the easy handles outlive it; they were removed first).
+    func close() {
+        guard let m = raw else { return }
+        for e in easies.keys { curl_multi_remove_handle(m, e) }
+        curl_multi_cleanup(m)
+        raw = nil
+        easies.removeAll()
+        for w in sockets.values { loop.deregister(w.registration) }
+        sockets.removeAll()
+        timer?.cancel()
+        timer = nil
+    }
+
+    // MARK: curl → loop (inside curl's callbacks: record, never call back into curl)
+
+    private func watch(_ fd: curl_socket_t, what: CInt, known: Bool) -> CInt {
+        if what == CURL_POLL_REMOVE {
+            if let w = sockets.removeValue(forKey: fd) { loop.deregister(w.registration) }
+            return 0
+        }
+        var interest: IOEvents = []
+        if what & CURL_POLL_IN != 0 { interest.insert(.readable) }
+        if what & CURL_POLL_OUT != 0 { interest.insert(.writable) }
+
+        if let w = sockets[fd] {
+            if known {
+                do {
+                    try loop.modify(w.registration, interest: interest)
+                    return 0
+                } catch {}
+            }
+            // Either the modify failed, or curl calls this a new socket while we still hold
+            // the number: it closed the old one without CURL_POLL_REMOVE and the kernel
+            // handed the fd out again. Forget the old registration (the generation keeps a
+            // late event for it from reaching the new one).
+            loop.deregister(w.registration)
+            sockets[fd] = nil
+        }
+        let w = CurlSocketWatch(multi: self)
+        do {
+            w.registration = try loop.register(fd: fd, interest: interest, handler: w)
+        } catch {
+            return -1
+        }
+        sockets[fd] = w
+        if let m = raw { curl_multi_assign(m, fd, Unmanaged.passUnretained(w).toOpaque()) }
+        return 0
+    }
+
+    private func setTimer(milliseconds ms: Int) {
+        timer?.cancel()
+        timer = nil
+        guard ms >= 0 else { return }
+        // 0 means "now", but not from inside this callback: a zero-delay loop timer runs
+        // once the current curl call has returned.
+        timer = loop.schedule(after: .milliseconds(ms)) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            self.socketAction(cshims_curl_socket_timeout(), events: 0)
+        }
+    }
+
+    // MARK: loop → curl
+
+    fileprivate func socketReady(_ fd: curl_socket_t, _ events: IOEvents) {
+        var mask: CInt = 0
+        if !events.isDisjoint(with: [.readable, .hangup]) { mask |= CURL_CSELECT_IN }
+        if events.contains(.writable) { mask |= CURL_CSELECT_OUT }
+        if events.contains(.error) { mask |= CURL_CSELECT_ERR }
+        socketAction(fd, events: mask)
+    }
+
+    private func socketAction(_ fd: curl_socket_t, events: CInt) {
+        guard let m = raw else { return }
+        precondition(!insideSocketAction, "curl_multi_socket_action re-entered")
+        insideSocketAction = true
+        var running: CInt = 0
+        _ = curl_multi_socket_action(m, fd, events, &running)
+        insideSocketAction = false
+        collectFinished()
+    }
+
+    /// Reads all finished transfers first and hands them out afterwards, so a completion
+    /// that starts a new request or closes the multi does not disturb the iteration.
+    private func collectFinished() {
+        guard let m = raw else { return }
+        var done: [(CurlEasyHandle, CURLcode)] = []
+        var left: CInt = 0
+        while let msg = curl_multi_info_read(m, &left) {
+            guard msg.pointee.msg == CURLMSG_DONE, let e = msg.pointee.easy_handle else { continue }
+            let code = msg.pointee.data.result
+            if let easy = easies.removeValue(forKey: e) {
+                done.append((easy, code))
+            }
+        }
+        for (easy, _) in done { curl_multi_remove_handle(m, easy.raw) }
+        if !done.isEmpty { onFinished?(done) }
+    }
+}
+
+/// The loop's handler for one of curl's sockets.
+private final class CurlSocketWatch: IOEventHandler {
+    weak var multi: CurlMulti?
+    var registration = Registration(fd: -1, generation: 0)
+
+    init(multi: CurlMulti) { self.multi = multi }
+
+    func handleIO(_ events: IOEvents) {
+        multi?.socketReady(registration.fd, events)
+    }
+}

@@ -1,0 +1,369 @@
+internal import CShims
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+public struct CurlTransportConfiguration: Sendable {
+    /// http:// is refused unless this is true *and* the host is 127.0.0.0/8, ::1 or
+    /// localhost (test servers, sidecars). https:// is always allowed.
+    public var allowPlainHTTPToLoopback: Bool
+    public var maxConnectionsPerHost: Int
+    /// Idle connections kept for reuse (CURLMOPT_MAXCONNECTS).
+    public var maxPooledConnections: Int
+    /// CA bundle to verify servers against, instead of the system's.
+    public var caInfoPath: String?
+
+    public init(
+        allowPlainHTTPToLoopback: Bool = false,
+        maxConnectionsPerHost: Int = 16,
+        maxPooledConnections: Int = 64,
+        caInfoPath: String? = nil
+    ) {
+        self.allowPlainHTTPToLoopback = allowPlainHTTPToLoopback
+        self.maxConnectionsPerHost = maxConnectionsPerHost
+        self.maxPooledConnections = maxPooledConnections
+        self.caInfoPath = caInfoPath
+    }
+}
+
+public struct CurlTransportStats: Sendable, Equatable {
+    public var activeTransfers: Int
+    /// New connections opened (sum of CURLINFO_NUM_CONNECTS over finished transfers).
+    public var connectionsOpened: Int
+    public var completedTransfers: Int
+}
+
+/// The upstream transport: libcurl's multi interface on one `EventLoop`. Every curl call
+/// happens on that loop's thread; the async `send` may be called from anywhere.
+public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
+    public let loop: EventLoop
+    public let configuration: CurlTransportConfiguration
+    private var multi: CurlMulti?
+    private var transfers: [ObjectIdentifier: Transfer] = [:]
+    private var transferByID: [UInt64: ObjectIdentifier] = [:]
+    private let nextID = Atomic<UInt64>(1)
+    private let counters = Mutex(CurlTransportStats(activeTransfers: 0, connectionsOpened: 0, completedTransfers: 0))
+
+    private struct Transfer {
+        let id: UInt64
+        let easy: CurlEasyHandle
+        let target: VettedURL
+        let timeouts: UpstreamTimeouts
+        let maxResponseBytes: Int
+        let completion: (Result<UpstreamResponse, TransportError>) -> Void
+    }
+
+    public init(loop: EventLoop, configuration: CurlTransportConfiguration = CurlTransportConfiguration()) throws(TransportError) {
+        self.loop = loop
+        self.configuration = configuration
+        let m = try CurlMulti(
+            loop: loop,
+            maxConnectionsPerHost: max(1, configuration.maxConnectionsPerHost),
+            maxPooledConnections: max(1, configuration.maxPooledConnections)
+        )
+        multi = m
+        m.onFinished = { [unowned self] done in self.finished(done) }
+    }
+
+    deinit {
+        // Dropped without shutdown(): nothing would ever complete these otherwise.
+        for t in transfers.values { t.completion(.failure(.cancelled)) }
+    }
+
+    public var stats: CurlTransportStats { counters.withLock { $0 } }
+
+    /// Sockets curl currently asks the loop to watch (idle pooled ones are not). Loop thread.
+    var watchedSockets: Int { multi?.watchedSockets ?? 0 }
+
+    // MARK: sending
+
+    /// Loop thread only. `completion` runs on the loop thread, never before this returns.
+    public func send(_ request: UpstreamRequest, completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void) {
+        start(request, id: nextID.add(1, ordering: .relaxed).oldValue, cancellation: nil, completion: completion)
+    }
+
+    /// Any context. Hops to the loop; the result comes back from the loop thread.
+    /// Cancelling the calling task aborts the transfer with `.cancelled`.
+    public func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        let flag = CancellationFlag()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Result<UpstreamResponse, TransportError>, Never>) in
+                loop.execute {
+                    self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
+                }
+            }
+        } onCancel: {
+            flag.cancel()
+            loop.execute { self.cancel(id: id) }
+        }
+        return try result.get()
+    }
+
+    /// Cancels every transfer in flight (each completes with `.cancelled`), closes pooled
+    /// connections and frees the multi handle; later sends fail with `.cancelled`. Loop thread.
+    public func shutdown() {
+        assertOnLoop()
+        guard let m = multi else { return }
+        multi = nil
+        m.close()
+        let pending = transfers.values.sorted { $0.id < $1.id }
+        transfers.removeAll()
+        transferByID.removeAll()
+        counters.withLock { $0.activeTransfers = 0 }
+        for t in pending { t.completion(.failure(.cancelled)) }
+    }
+
+    private func start(
+        _ request: UpstreamRequest, id: UInt64, cancellation: CancellationFlag?,
+        completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void
+    ) {
+        assertOnLoop()
+        do throws(TransportError) {
+            guard let multi, cancellation?.isCancelled != true else { throw .cancelled }
+            let target = try vet(request)
+            let easy = try CurlEasyHandle(maxBodyBytes: max(0, request.maxResponseBytes))
+            try configure(easy, for: request, target: target)
+            try multi.add(easy)
+            transfers[ObjectIdentifier(easy)] = Transfer(
+                id: id, easy: easy, target: target, timeouts: request.timeouts,
+                maxResponseBytes: request.maxResponseBytes, completion: completion)
+            transferByID[id] = ObjectIdentifier(easy)
+            counters.withLock { $0.activeTransfers += 1 }
+        } catch {
+            loop.executeLocal { completion(.failure(error)) }
+        }
+    }
+
+    private func cancel(id: UInt64) {
+        guard let key = transferByID.removeValue(forKey: id), let t = transfers.removeValue(forKey: key) else { return }
+        multi?.remove(t.easy)
+        counters.withLock { $0.activeTransfers -= 1 }
+        t.completion(.failure(.cancelled))
+    }
+
+    /// All of a batch leave `transfers` before any completion runs, so a completion that
+    /// calls `shutdown()` cannot turn a finished sibling into a cancelled one.
+    private func finished(_ done: [(CurlEasyHandle, CURLcode)]) {
+        var results: [(Transfer, Result<UpstreamResponse, TransportError>)] = []
+        for (easy, code) in done {
+            guard let t = transfers.removeValue(forKey: ObjectIdentifier(easy)) else { continue }
+            transferByID[t.id] = nil
+            let opened = easy.long(CURLINFO_NUM_CONNECTS)
+            counters.withLock {
+                $0.activeTransfers -= 1
+                $0.completedTransfers += 1
+                $0.connectionsOpened += opened
+            }
+            results.append((t, code == CURLE_OK
+                ? .success(response(from: easy))
+                : .failure(error(for: code, easy: easy, transfer: t))))
+        }
+        for (t, result) in results { t.completion(result) }
+    }
+
+    private func assertOnLoop() {
+        precondition(loop.inEventLoop || !loop.isRunning, "CurlTransport used off its event loop")
+    }
+
+    // MARK: request → easy handle
+
+    /// Refuses what must never reach the network, before a handle exists.
+    private func vet(_ request: UpstreamRequest) throws(TransportError) -> VettedURL {
+        try request.validateMethod()
+        try request.validateHeaders()
+        return try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
+    }
+
+    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL) throws(TransportError) {
+        try easy.set(CURLOPT_NOSIGNAL, 1)
+        try easy.setURL(target.takeHandle())
+        try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
+        // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
+        try easy.set(CURLOPT_PROXY, "")
+        try easy.set(CURLOPT_FOLLOWLOCATION, 0)
+        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let ca = configuration.caInfoPath { try easy.set(CURLOPT_CAINFO, ca) }
+        try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        // A build without HTTP/2 refuses this; HTTP/1.1 is then the only choice anyway.
+        try? easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        // Wait for a connection that may multiplex rather than open another one.
+        try easy.set(CURLOPT_PIPEWAIT, 1)
+
+        let t = request.timeouts
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(t.connect))
+        try easy.set(CURLOPT_TIMEOUT_MS, milliseconds(t.total))
+        try easy.set(CURLOPT_LOW_SPEED_LIMIT, max(0, t.lowSpeedLimit))
+        try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, (milliseconds(t.lowSpeedTime) + 999) / 1000))
+        // A hint: with a larger Content-Length curl fails before reading the body.
+        try easy.set(CURLOPT_MAXFILESIZE_LARGE, offT: Int64(max(0, request.maxResponseBytes)))
+
+        var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
+        switch request.method {
+        case "GET" where request.body.isEmpty:
+            try easy.set(CURLOPT_HTTPGET, 1)
+        case "HEAD":
+            try easy.set(CURLOPT_NOBODY, 1)
+        default:
+            if request.method != "POST" { try easy.set(CURLOPT_CUSTOMREQUEST, request.method) }
+            if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
+                try easy.setBody(request.body)
+                // One round trip, not two: no "Expect: 100-continue" wait before the body.
+                if !request.hasHeader("expect") { lines.append("Expect:") }
+                // curl would otherwise label every body application/x-www-form-urlencoded.
+                if !request.hasHeader("content-type") { lines.append("Content-Type:") }
+            }
+        }
+        try easy.setHeaderLines(lines)
+    }
+
+    // MARK: easy handle → response or error
+
+    private func response(from easy: CurlEasyHandle) -> UpstreamResponse {
+        let version: String
+        switch easy.long(CURLINFO_HTTP_VERSION) {
+        case Int(CURL_HTTP_VERSION_1_0): version = "1.0"
+        case Int(CURL_HTTP_VERSION_2_0): version = "2"
+        case Int(CURL_HTTP_VERSION_3): version = "3"
+        default: version = "1.1"
+        }
+        return UpstreamResponse(
+            status: easy.long(CURLINFO_RESPONSE_CODE),
+            headers: easy.responseHeaders,
+            body: easy.body,
+            httpVersion: version,
+            timings: UpstreamTimings(
+                nameLookup: easy.duration(CURLINFO_NAMELOOKUP_TIME_T),
+                connect: easy.duration(CURLINFO_CONNECT_TIME_T),
+                tls: easy.duration(CURLINFO_APPCONNECT_TIME_T),
+                firstByte: easy.duration(CURLINFO_STARTTRANSFER_TIME_T),
+                total: easy.duration(CURLINFO_TOTAL_TIME_T),
+                reusedConnection: easy.long(CURLINFO_NUM_CONNECTS) == 0
+            )
+        )
+    }
+
+    private func error(for code: CURLcode, easy: CurlEasyHandle, transfer t: Transfer) -> TransportError {
+        let message = t.target.scrub(easy.errorMessage.isEmpty ? String(cString: curl_easy_strerror(code)) : easy.errorMessage)
+        switch code {
+        case CURLE_WRITE_ERROR where easy.exceededBodyLimit, CURLE_FILESIZE_EXCEEDED:
+            return .responseTooLarge(limit: t.maxResponseBytes)
+        case CURLE_OPERATION_TIMEDOUT:
+            return timeoutKind(easy: easy, transfer: t)
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .connectFailed(message)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE,
+             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_SHUTDOWN_FAILED,
+             CURLE_SSL_CLIENTCERT, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
+             CURLE_SSL_ENGINE_INITFAILED, CURLE_USE_SSL_FAILED:
+            return .tls(message)
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+            return .connectionReset
+        case CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_HTTP3, CURLE_WEIRD_SERVER_REPLY,
+             CURLE_BAD_CONTENT_ENCODING, CURLE_RANGE_ERROR:
+            return .protocolError(message)
+        case CURLE_TOO_MANY_REDIRECTS:
+            return .redirectRefused
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            return .schemeNotAllowed(t.target.scheme)
+        case CURLE_URL_MALFORMAT:
+            return .invalidURL(message)
+        case CURLE_ABORTED_BY_CALLBACK:
+            return .cancelled
+        default:
+            return .other(code: Int(code.rawValue), message: message)
+        }
+    }
+
+    /// curl reports connect, total and low-speed timeouts all as CURLE_OPERATION_TIMEDOUT.
+    /// Low speed has its own message. Otherwise the question is whether the connect phase
+    /// (TCP and TLS) was over: the pre-transfer time is only set once it is, on a fresh
+    /// connection or a pooled one. (NUM_CONNECTS cannot tell: it is 0 both for a reused
+    /// connection and for one that never completed.) If it was not, the earlier of the
+    /// connect and total deadlines fired, both being counted from the start of the transfer.
+    private func timeoutKind(easy: CurlEasyHandle, transfer t: Transfer) -> TransportError {
+        if easy.errorMessage.contains("too slow") { return .lowSpeedTimeout }
+        let connected = easy.duration(CURLINFO_PRETRANSFER_TIME_T) > .zero
+        if !connected && t.timeouts.connect < t.timeouts.total { return .connectTimeout }
+        return .timeout
+    }
+}
+
+/// Whole milliseconds, rounded up, at least 1 (curl reads 0 as "no timeout").
+private func milliseconds(_ d: Duration) -> Int {
+    let ns = d.nanoseconds
+    return Int(max(1, (ns + 999_999) / 1_000_000))
+}
+
+private final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func cancel() { flag.store(true, ordering: .releasing) }
+    var isCancelled: Bool { flag.load(ordering: .acquiring) }
+}
+
+/// A URL parsed once by curl's own parser (CURLU), checked, and then handed to the easy
+/// handle as that same parsed object, so the host that was vetted is the host contacted.
+private final class VettedURL {
+    let scheme: String
+    let isTLS: Bool
+    /// Query and userinfo: kept out of every error message.
+    private let secrets: [String]
+    private var handle: OpaquePointer?
+
+    init(_ url: String, allowPlainHTTPToLoopback: Bool) throws(TransportError) {
+        guard let h = curl_url() else { throw .other(code: -1, message: "curl_url failed") }
+        handle = h
+        // NON_SUPPORT_SCHEME: parse any scheme, so the refusal below is ours and uniform.
+        let rc = curl_url_set(h, CURLUPART_URL, url, UInt32(CURLU_NON_SUPPORT_SCHEME))
+        guard rc == CURLUE_OK else { throw .invalidURL(String(cString: curl_url_strerror(rc))) }
+        let scheme = (Self.part(h, CURLUPART_SCHEME) ?? "").lowercased()
+        self.scheme = scheme
+        isTLS = scheme == "https"
+        secrets = [Self.part(h, CURLUPART_QUERY), Self.part(h, CURLUPART_USER), Self.part(h, CURLUPART_PASSWORD)]
+            .compactMap { $0 }.filter { !$0.isEmpty }
+        guard scheme == "https" || scheme == "http" else { throw .schemeNotAllowed(scheme) }
+        guard let host = Self.part(h, CURLUPART_HOST), !host.isEmpty else { throw .invalidURL("no host") }
+        if scheme == "http" && !(allowPlainHTTPToLoopback && isLoopback(host)) {
+            throw .schemeNotAllowed(scheme)
+        }
+    }
+
+    deinit { curl_url_cleanup(handle) }
+
+    /// Hands the parsed URL over to its new owner (an easy handle); once only.
+    func takeHandle() -> OpaquePointer {
+        defer { handle = nil }
+        return handle!
+    }
+
+    func scrub(_ message: String) -> String {
+        var m = message
+        for s in secrets where m.contains(s) { m = m.replacing(s, with: "…") }
+        return m
+    }
+
+    private static func part(_ h: OpaquePointer, _ what: CURLUPart) -> String? {
+        var out: UnsafeMutablePointer<CChar>? = nil
+        guard curl_url_get(h, what, &out, 0) == CURLUE_OK, let out else { return nil }
+        defer { curl_free(out) }
+        return String(cString: out)
+    }
+}
+
+/// 127.0.0.0/8, ::1 and the name localhost (which curl resolves to loopback itself).
+/// Literal addresses only: any other name could resolve anywhere.
+private func isLoopback(_ host: String) -> Bool {
+    let h = host.lowercased()
+    if h == "localhost" { return true }
+    if h.hasPrefix("[") && h.hasSuffix("]") {
+        var a6 = in6_addr()
+        guard inet_pton(AF_INET6, String(h.dropFirst().dropLast()), &a6) == 1 else { return false }
+        return withUnsafeBytes(of: &a6) { b in b.prefix(15).allSatisfy { $0 == 0 } && b[15] == 1 }
+    }
+    var a4 = in_addr()
+    guard inet_pton(AF_INET, h, &a4) == 1 else { return false }
+    return withUnsafeBytes(of: &a4) { $0[0] } == 127
+}

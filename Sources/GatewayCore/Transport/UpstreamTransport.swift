@@ -1,0 +1,182 @@
+/// The one seam between adapters and the network: a request value in, a response value
+/// (or a typed error) out. Adapters are tested against a recording implementation of
+/// `UpstreamTransport`; `CurlTransport` is the real one.
+public protocol UpstreamTransport: Sendable {
+    func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse
+}
+
+public struct UpstreamTimeouts: Sendable, Equatable {
+    /// DNS + TCP + TLS handshake.
+    public var connect: Duration
+    /// The whole exchange, connect included.
+    public var total: Duration
+    /// Abort when fewer than `lowSpeedLimit` bytes/s flow for `lowSpeedTime`.
+    /// curl counts `lowSpeedTime` in whole seconds: it is rounded up, minimum 1 s.
+    public var lowSpeedLimit: Int
+    public var lowSpeedTime: Duration
+
+    public init(
+        connect: Duration = .seconds(5),
+        total: Duration = .seconds(30),
+        lowSpeedLimit: Int = 1,
+        lowSpeedTime: Duration = .seconds(10)
+    ) {
+        self.connect = connect
+        self.total = total
+        self.lowSpeedLimit = lowSpeedLimit
+        self.lowSpeedTime = lowSpeedTime
+    }
+}
+
+public struct UpstreamRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    public var timeouts: UpstreamTimeouts
+    public var maxResponseBytes: Int
+
+    public init(
+        method: String = "GET",
+        url: String,
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [],
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(),
+        maxResponseBytes: Int = 16 << 20
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeouts = timeouts
+        self.maxResponseBytes = maxResponseBytes
+    }
+}
+
+public struct UpstreamTimings: Sendable, Equatable {
+    /// Each measured from the start of the transfer (curl's CURLINFO_*_TIME_T). On a reused
+    /// connection curl reports `connect` and `tls` as zero.
+    public var nameLookup: Duration
+    public var connect: Duration
+    /// TLS handshake done (CURLINFO_APPCONNECT_TIME_T); zero for plain HTTP.
+    public var tls: Duration
+    public var firstByte: Duration
+    public var total: Duration
+    /// The transfer ran on a pooled connection (CURLINFO_NUM_CONNECTS == 0).
+    public var reusedConnection: Bool
+
+    public init(
+        nameLookup: Duration = .zero, connect: Duration = .zero, tls: Duration = .zero,
+        firstByte: Duration = .zero, total: Duration = .zero, reusedConnection: Bool = false
+    ) {
+        self.nameLookup = nameLookup
+        self.connect = connect
+        self.tls = tls
+        self.firstByte = firstByte
+        self.total = total
+        self.reusedConnection = reusedConnection
+    }
+}
+
+public struct UpstreamResponse: Sendable {
+    public var status: Int
+    /// The final response's header fields in arrival order (interim 1xx responses dropped;
+    /// chunked trailers, if any, appended).
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// "1.0", "1.1", "2" or "3".
+    public var httpVersion: String
+    public var timings: UpstreamTimings
+
+    public init(
+        status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        httpVersion: String = "1.1", timings: UpstreamTimings = UpstreamTimings()
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.httpVersion = httpVersion
+        self.timings = timings
+    }
+
+    /// The first field named `name`, compared case-insensitively (RFC 9110 §5.1).
+    public func header(_ name: String) -> String? {
+        headers.first { asciiCaseInsensitiveEqual($0.name, name) }?.value
+    }
+}
+
+/// Why a request got no response. Messages never carry the URL's query, userinfo or
+/// any header value, so they are safe to log.
+public enum TransportError: Error, Equatable, Sendable {
+    // Refused before curl is touched.
+    case invalidURL(String)
+    case schemeNotAllowed(String)
+    case invalidHeader(name: String)
+    case invalidMethod(String)
+    // From the transfer.
+    case connectFailed(String)
+    case connectTimeout
+    case timeout
+    case lowSpeedTimeout
+    case responseTooLarge(limit: Int)
+    case tls(String)
+    case connectionReset
+    case protocolError(String)
+    case redirectRefused
+    case cancelled
+    case other(code: Int, message: String)
+}
+
+extension UpstreamRequest {
+    /// Header names must be RFC 9110 tokens; values must not contain CR, LF or NUL (which
+    /// would let a value smuggle its own header line). Framing headers are the transport's.
+    func validateHeaders() throws(TransportError) {
+        for h in headers {
+            guard isToken(h.name) else { throw .invalidHeader(name: sanitizedName(h.name)) }
+            if h.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+                throw .invalidHeader(name: h.name)
+            }
+            if asciiCaseInsensitiveEqual(h.name, "content-length")
+                || asciiCaseInsensitiveEqual(h.name, "transfer-encoding") {
+                throw .invalidHeader(name: h.name)
+            }
+        }
+    }
+
+    func hasHeader(_ name: String) -> Bool {
+        headers.contains { asciiCaseInsensitiveEqual($0.name, name) }
+    }
+
+    func validateMethod() throws(TransportError) {
+        guard isToken(method) else { throw .invalidMethod(sanitizedName(method)) }
+    }
+}
+
+/// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+private func isToken(_ s: String) -> Bool {
+    guard !s.isEmpty else { return false }
+    return s.utf8.allSatisfy { c in
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(c)
+        }
+    }
+}
+
+/// A rejected name may itself be the injection attempt; keep only its printable start.
+private func sanitizedName(_ s: String) -> String {
+    String(String.UnicodeScalarView(s.unicodeScalars.prefix { $0.value >= 0x21 && $0.value < 0x7F }.prefix(64)))
+}
+
+private func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
+    let x = a.utf8, y = b.utf8
+    guard x.count == y.count else { return false }
+    return zip(x, y).allSatisfy { p in
+        let l = p.0 >= 0x41 && p.0 <= 0x5A ? p.0 | 0x20 : p.0
+        let r = p.1 >= 0x41 && p.1 <= 0x5A ? p.1 | 0x20 : p.1
+        return l == r
+    }
+}
