@@ -120,8 +120,10 @@ struct HTTPServerLimitsTests {
     }
 
     @Test func drainFinishesInFlightRequestsAndRefusesNewConnections() async throws {
-        let s = try TestServer { loop in ClosureResponder { req, w in
-            loop.schedule(after: .milliseconds(150)) { w.send(HTTPResponse(status: 200, body: Array(req.path.utf8))) }
+        // The slow request is answered only after the drain has begun, whatever the load.
+        let parked = Mutex<[HTTPResponseWriter]>([])
+        let s = try TestServer { _ in ClosureResponder { req, w in
+            if req.path == "/slow" { parked.withLock { $0.append(w) } } else { w.send(HTTPResponse(status: 200)) }
         } }
         defer { s.stop() }
         let busy = try RawClient(port: s.port)
@@ -129,14 +131,17 @@ struct HTTPServerLimitsTests {
         try idle.send("GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try idle.readResponses(1)
         try busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        await s.settle()
+        for _ in 0..<500 where parked.withLock({ $0.isEmpty }) { usleep(2000) }
         let drained = Atomic<Bool>(false)
         s.server.shutdown(drainTimeout: .seconds(5)) { drained.store(true, ordering: .releasing) }
         await s.settle()
         // The idle connection is closed at once; the port no longer accepts.
         #expect(idle.readToEnd().closed)
         #expect(throws: SystemError.self) { _ = try RawClient(port: s.port) }
+        let early = drained.load(ordering: .acquiring)
+        #expect(!early)
         // The in-flight request still gets its answer, marked as the connection's last.
+        for w in parked.withLock({ $0 }) { w.send(HTTPResponse(status: 200, body: Array("/slow".utf8))) }
         let (bytes, closed) = busy.readToEnd()
         let r = ParsedResponse.parse(bytes)?.0
         #expect(r?.bodyText == "/slow")
