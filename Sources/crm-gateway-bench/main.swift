@@ -52,6 +52,9 @@ let loops = [mainLoop] + threads.map(\.loop)
 
 var transportConfig = CurlTransportConfiguration()
 transportConfig.allowPlainHTTPToLoopback = true
+// Like nginx's proxy: as many upstream connections as there are concurrent clients (wrk -c64).
+transportConfig.maxConnectionsPerHost = Int(argument("--upstream-connections") ?? "64") ?? 64
+transportConfig.maxPooledConnections = transportConfig.maxConnectionsPerHost
 var transports: [ObjectIdentifier: CurlTransport] = [:]
 for loop in loops { transports[ObjectIdentifier(loop)] = try CurlTransport(loop: loop, configuration: transportConfig) }
 let transportByLoop = transports

@@ -105,7 +105,12 @@ public final class EventLoop: @unchecked Sendable {
         return pthread_equal(t, pthread_self()) != 0
     }
 
-    public func now() -> LoopInstant { clock.now() }
+    /// On the loop thread: the time read once after each epoll_wait (nginx's trick; a
+    /// request reads the time several times, and the differences inside one iteration do
+    /// not matter for timeouts measured in seconds). Elsewhere: the clock itself.
+    public func now() -> LoopInstant { inEventLoop ? cachedNow : clock.now() }
+
+    private var cachedNow = LoopInstant(nanoseconds: 0)
 
     // MARK: descriptors
 
@@ -159,7 +164,7 @@ public final class EventLoop: @unchecked Sendable {
 
     @discardableResult
     public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> LoopTimer {
-        schedule(at: clock.now() + delay, action)
+        schedule(at: now() + delay, action)
     }
 
     // MARK: tasks
@@ -202,6 +207,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs on the calling thread until `stop()`.
     public func run() {
         thread = pthread_self()
+        cachedNow = clock.now()
         running.store(true, ordering: .releasing)
         defer {
             running.store(false, ordering: .releasing)
@@ -233,6 +239,7 @@ public final class EventLoop: @unchecked Sendable {
         let n = events.withUnsafeMutableBufferPointer { buf in
             cshims_epoll_wait(epfd, buf.baseAddress, CInt(buf.count), timeout)
         }
+        cachedNow = clock.now()
         if n > 0 {
             for k in 0..<Int(n) {
                 let ev = events[k]
@@ -253,7 +260,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runDueTimers() {
-        let now = clock.now()
+        let now = cachedNow
         while let t = timers.popDue(now: now) {
             let action = t.action
             t.action = nil

@@ -8,7 +8,7 @@ final class CurlEasyHandle {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var url: OpaquePointer?
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    private let maxBodyBytes: Int
+    private var maxBodyBytes: Int
 
     private(set) var responseHeaders: [(name: String, value: String)] = []
     private(set) var body: [UInt8] = []
@@ -24,6 +24,24 @@ final class CurlEasyHandle {
         errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
         // Fully initialised from here: a throw runs deinit, which frees all of it.
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        try installCallbacks()
+    }
+
+    /// Makes a finished handle ready for another transfer. curl_easy_reset keeps the
+    /// handle's buffers and DNS cache, so a reused handle skips curl_easy_init's allocations;
+    /// it clears every option, so the error buffer and callbacks are set again.
+    func prepareForReuse(maxBodyBytes: Int) throws(TransportError) {
+        curl_easy_reset(raw)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        curl_url_cleanup(url)
+        url = nil
+        responseHeaders = []
+        body = []
+        exceededBodyLimit = false
+        errorBuffer[0] = 0
+        self.maxBodyBytes = maxBodyBytes
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
         try installCallbacks()
     }
@@ -157,7 +175,7 @@ final class CurlEasyHandle {
         let name = String(decoding: line[..<colon], as: UTF8.self)
         let value = trimmed(line[(colon + 1)...])
         responseHeaders.append((name: name, value: value))
-        if asciiLowercased(name) == "content-length", let n = Int(value), n > 0, n <= maxBodyBytes, body.isEmpty {
+        if name.utf8.count == 14, asciiLowercased(name) == "content-length", let n = Int(value), n > 0, n <= maxBodyBytes, body.isEmpty {
             body.reserveCapacity(n)
         }
     }

@@ -41,6 +41,9 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     public let configuration: CurlTransportConfiguration
     private var multi: CurlMulti?
     private var transfers: [ObjectIdentifier: Transfer] = [:]
+    /// Finished easy handles kept for reuse (curl_easy_init allocates several buffers).
+    private var spareHandles: [CurlEasyHandle] = []
+    private static let maxSpareHandles = 64
     private var transferByID: [UInt64: ObjectIdentifier] = [:]
     private let nextID = Atomic<UInt64>(1)
     private let counters = Mutex(CurlTransportStats(activeTransfers: 0, connectionsOpened: 0, completedTransfers: 0))
@@ -108,6 +111,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         guard let m = multi else { return }
         multi = nil
         m.close()
+        spareHandles.removeAll()
         let pending = transfers.values.sorted { $0.id < $1.id }
         transfers.removeAll()
         transferByID.removeAll()
@@ -123,7 +127,13 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         do throws(TransportError) {
             guard let multi, cancellation?.isCancelled != true else { throw .cancelled }
             let target = try vet(request)
-            let easy = try CurlEasyHandle(maxBodyBytes: max(0, request.maxResponseBytes))
+            let easy: CurlEasyHandle
+            if let spare = spareHandles.popLast() {
+                try spare.prepareForReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                easy = spare
+            } else {
+                easy = try CurlEasyHandle(maxBodyBytes: max(0, request.maxResponseBytes))
+            }
             try configure(easy, for: request, target: target)
             try multi.add(easy)
             transfers[ObjectIdentifier(easy)] = Transfer(
@@ -160,6 +170,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 ? .success(response(from: easy))
                 : .failure(error(for: code, easy: easy, transfer: t))))
         }
+        // Finished handles are out of the multi and hold nothing the results still need.
+        for (t, _) in results where spareHandles.count < Self.maxSpareHandles { spareHandles.append(t.easy) }
         for (t, result) in results { t.completion(result) }
     }
 
