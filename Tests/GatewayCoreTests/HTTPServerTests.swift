@@ -186,3 +186,29 @@ struct RejectionCase: CustomTestStringConvertible, Sendable {
     let status: Int
     var testDescription: String { "\(name) -> \(status)" }
 }
+
+extension HTTPServerTests {
+    @Test func headSentOneByteAtATimeIsParsed() throws {
+        let s = try TestServer { _ in echoPathResponder() }
+        defer { s.stop() }
+        let client = try RawClient(port: s.port)
+        for b in Array("GET /slowly HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\r\n".utf8) {
+            try client.send([b])
+        }
+        #expect(try client.readResponses(1)[0].bodyText == "/slowly")
+    }
+
+    @Test func invalidByteInADribbledHeadIsStillRejected() throws {
+        let s = try TestServer { _ in echoPathResponder() }
+        defer { s.stop() }
+        let client = try RawClient(port: s.port)
+        try client.send("GET / HTTP/1.1\r\nHost: x\r\n")
+        usleep(10_000)
+        try client.send("X-Bad: a\u{01}b")
+        usleep(10_000)
+        try client.send("\r\n\r\n")
+        let (bytes, closed) = client.readToEnd()
+        #expect(ParsedResponse.parse(bytes)?.0.status == 400)
+        #expect(closed)
+    }
+}

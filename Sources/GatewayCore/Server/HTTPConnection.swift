@@ -147,6 +147,14 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             }
         } else {
             pendingIn.append(contentsOf: bytes)
+            // The parser starts over on each call; a head that dribbles in a byte at a time
+            // would cost quadratic work. Nothing completes without a new LF, so wait for one
+            // (or until the size limits need checking); a bad byte is found on that parse,
+            // and the header timeout bounds the wait.
+            if case .head = state, !bytes.contains(0x0A),
+               pendingIn.count <= context.configuration.limits.maxRequestLineBytes {
+                return
+            }
             processPending()
         }
     }
