@@ -86,9 +86,29 @@ var config = HTTPServerConfiguration()
 config.address = SocketAddress(host: "127.0.0.1", port: port)
 config.timeouts.idleKeepAlive = .seconds(300)
 config.timeouts.headerRead = .seconds(300)
-let server = HTTPServer(configuration: config, loops: loops) { loop in GatewayResponder(router: routes, loop: loop) }
+let callbackProxy = argument("--callback-proxy") != nil
+let server = HTTPServer(configuration: config, loops: loops) { loop in
+    let gw = GatewayResponder(router: routes, loop: loop)
+    guard callbackProxy, let upstream else { return gw }
+    let transport = transportByLoop[ObjectIdentifier(loop)]!
+    return ClosureResponder { req, w in
+        guard req.path.hasPrefix("/proxy/") else { return gw.respond(to: req, writer: w) }
+        transport.send(UpstreamRequest(method: "GET", url: upstream + req.path.dropFirst(6))) { result in
+            switch result {
+            case .success(let r): w.send(HTTPResponse(status: r.status, contentType: r.header("Content-Type") ?? "application/octet-stream", body: r.body))
+            case .failure: w.send(HTTPResponse(status: 502))
+            }
+        }
+    }
+}
 serverRef.server = server
-let bound = try server.start()
+let bound: SocketAddress
+do {
+    bound = try server.start()
+} catch {
+    print("cannot listen on 127.0.0.1:\(port): \(error)")
+    exit(1)
+}
 print("crm-gateway-bench listening on http://\(bound) loops=\(loops.count) upstream=\(upstream ?? "-")")
 fflush(nil)
 mainLoop.run()

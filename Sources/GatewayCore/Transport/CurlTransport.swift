@@ -202,7 +202,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         // A build without HTTP/2 refuses this; HTTP/1.1 is then the only choice anyway.
         try? easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         // Wait for a connection that may multiplex rather than open another one.
-        try easy.set(CURLOPT_PIPEWAIT, 1)
+        if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) }
 
         let t = request.timeouts
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(t.connect))
