@@ -156,40 +156,51 @@ final class CurlEasyHandle {
     }
 
     /// curl hands over one whole header line at a time, CRLF included, for every response
-    /// it reads (1xx interim ones too): a status line starts a fresh set.
+    /// it reads (1xx interim ones too): a status line starts a fresh set. Runs for every
+    /// header of every upstream response, so it works on the raw bytes.
     private func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
-        var line = raw[...]
-        while let last = line.last, last == 0x0A || last == 0x0D { line = line.dropLast() }
-        guard let first = line.first else { return }
-        if line.starts(with: "HTTP/".utf8) {
-            responseHeaders.removeAll()
+        var end = raw.count
+        while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
+        guard end > 0 else { return }
+        let first = raw[0]
+        if end >= 5, first == UInt8(ascii: "H"), raw[1] == UInt8(ascii: "T"), raw[2] == UInt8(ascii: "T"),
+           raw[3] == UInt8(ascii: "P"), raw[4] == UInt8(ascii: "/") {
+            responseHeaders.removeAll(keepingCapacity: true)
+            responseHeaders.reserveCapacity(16)
             return
         }
         if first == 0x20 || first == 0x09 {
             // obs-fold (RFC 9112 §5.2): a continuation of the previous value.
             guard !responseHeaders.isEmpty else { return }
-            responseHeaders[responseHeaders.count - 1].value += " " + trimmed(line)
+            responseHeaders[responseHeaders.count - 1].value += " " + trimmedString(raw, 0, end)
             return
         }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: line[..<colon], as: UTF8.self)
-        let value = trimmed(line[(colon + 1)...])
+        var colon = 0
+        while colon < end, raw[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard colon < end else { return }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self)
+        let value = trimmedString(raw, colon + 1, end)
         responseHeaders.append((name: name, value: value))
-        if name.utf8.count == 14, asciiLowercased(name) == "content-length", let n = Int(value), n > 0, n <= maxBodyBytes, body.isEmpty {
+        if colon == 14, body.isEmpty, asciiEqualsIgnoringCase(raw, "content-length"), let n = Int(value), n > 0, n <= maxBodyBytes {
             body.reserveCapacity(n)
         }
     }
 }
 
-private func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
-    var s = bytes
-    while let f = s.first, f == 0x20 || f == 0x09 { s = s.dropFirst() }
-    while let l = s.last, l == 0x20 || l == 0x09 { s = s.dropLast() }
-    return String(decoding: s, as: UTF8.self)
+private func trimmedString(_ raw: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> String {
+    var a = from, b = to
+    while a < b, raw[a] == 0x20 || raw[a] == 0x09 { a += 1 }
+    while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
+    return String(decoding: UnsafeRawBufferPointer(rebasing: raw[a..<b]), as: UTF8.self)
 }
 
-private func asciiLowercased(_ s: String) -> String {
-    String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+/// Whether `raw` starts with `lower` (ASCII, given in lower case), ignoring case.
+private func asciiEqualsIgnoringCase(_ raw: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+    let n = lower.utf8CodeUnitCount
+    guard raw.count >= n else { return false }
+    let l = lower.utf8Start
+    for i in 0..<n where raw[i] | 0x20 != l[i] { return false }
+    return true
 }
 
 /// curl_global_init must run once, before any other curl call, and is not thread-safe:

@@ -319,13 +319,16 @@ private final class CancellationFlag: Sendable {
 /// A URL parsed once by curl's own parser (CURLU), checked, and then handed to the easy
 /// handle as that same parsed object, so the host that was vetted is the host contacted.
 private final class VettedURL {
-    let scheme: String
-    let isTLS: Bool
-    /// Query and userinfo: kept out of every error message.
-    private let secrets: [String]
+    // Defaults make the object whole before any throw, so deinit frees the CURLU.
+    private(set) var scheme = ""
+    private(set) var isTLS = false
+    /// Kept to find the query and userinfo again when an error message must be scrubbed
+    /// (rare; reading them for every request cost three curl_url_get allocations).
+    private let url: String
     private var handle: OpaquePointer?
 
     init(_ url: String, allowPlainHTTPToLoopback: Bool) throws(TransportError) {
+        self.url = url
         guard let h = curl_url() else { throw .other(code: -1, message: "curl_url failed") }
         handle = h
         // NON_SUPPORT_SCHEME: parse any scheme, so the refusal below is ours and uniform.
@@ -334,8 +337,6 @@ private final class VettedURL {
         let scheme = (Self.part(h, CURLUPART_SCHEME) ?? "").lowercased()
         self.scheme = scheme
         isTLS = scheme == "https"
-        secrets = [Self.part(h, CURLUPART_QUERY), Self.part(h, CURLUPART_USER), Self.part(h, CURLUPART_PASSWORD)]
-            .compactMap { $0 }.filter { !$0.isEmpty }
         guard scheme == "https" || scheme == "http" else { throw .schemeNotAllowed(scheme) }
         guard let host = Self.part(h, CURLUPART_HOST), !host.isEmpty else { throw .invalidURL("no host") }
         if scheme == "http" && !(allowPlainHTTPToLoopback && isLoopback(host)) {
@@ -351,7 +352,13 @@ private final class VettedURL {
         return handle!
     }
 
+    /// Query and userinfo: kept out of every error message.
     func scrub(_ message: String) -> String {
+        guard let h = curl_url() else { return message }
+        defer { curl_url_cleanup(h) }
+        guard curl_url_set(h, CURLUPART_URL, url, UInt32(CURLU_NON_SUPPORT_SCHEME)) == CURLUE_OK else { return message }
+        let secrets = [Self.part(h, CURLUPART_QUERY), Self.part(h, CURLUPART_USER), Self.part(h, CURLUPART_PASSWORD)]
+            .compactMap { $0 }.filter { !$0.isEmpty }
         var m = message
         for s in secrets where m.contains(s) { m = m.replacing(s, with: "…") }
         return m
