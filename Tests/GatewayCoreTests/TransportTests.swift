@@ -283,7 +283,7 @@ import Synchronization
     struct Refusal: Sendable, CustomTestStringConvertible {
         var method = "GET"
         var url: String
-        var headers: [(name: String, value: String)] = []
+        var headers: HTTPHeaders = []
         var allowLoopback = true
         var expected: TransportError
         var testDescription: String { "\(expected)" }

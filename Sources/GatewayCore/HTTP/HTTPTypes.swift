@@ -35,7 +35,7 @@ public enum HTTPVersion: Hashable, Sendable, CustomStringConvertible {
 
 /// Header fields in the order received, names as received. Look-ups compare names
 /// ASCII-case-insensitively (RFC 9110 §5.1).
-public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionaryLiteral {
+public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral {
     public typealias Element = (name: String, value: String)
 
     @usableFromInline var fields: [Element]
@@ -47,6 +47,11 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+
+    /// `[("Name", "value"), ...]`: unlike a dictionary literal, repeats a name freely.
+    public init(arrayLiteral elements: (String, String)...) {
         self.init(elements)
     }
 
@@ -95,6 +100,19 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
     }
 
     public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// Appends to the last field's value (an obs-fold continuation line, RFC 9112 §5.2).
+    public mutating func appendToLastValue(_ more: String) {
+        guard !fields.isEmpty else { return }
+        fields[fields.count - 1].value += more
+    }
+
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        fields.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    public mutating func reserveCapacity(_ n: Int) { fields.reserveCapacity(n) }
 
     public func makeIterator() -> IndexingIterator<[Element]> { fields.makeIterator() }
 

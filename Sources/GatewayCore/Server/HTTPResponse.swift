@@ -139,8 +139,8 @@ struct ResponseEncoder {
         out.append(contentsOf: "\r\n".utf8)
         for (name, value) in response.headers {
             // Framing and connection headers are the server's to set.
-            if asciiCaseEquals(name, "content-length") || asciiCaseEquals(name, "connection")
-                || asciiCaseEquals(name, "transfer-encoding") || asciiCaseEquals(name, "date") {
+            if asciiCaseInsensitiveEquals(name, "content-length") || asciiCaseInsensitiveEquals(name, "connection")
+                || asciiCaseInsensitiveEquals(name, "transfer-encoding") || asciiCaseInsensitiveEquals(name, "date") {
                 continue
             }
             out.append(contentsOf: name.utf8)
@@ -206,21 +206,5 @@ func appendDecimal(_ value: Int, to out: inout [UInt8]) {
             n -= 1
             out.append(d[n])
         }
-    }
-}
-
-@inline(__always)
-func asciiCaseEquals(_ a: String, _ lowercased: StaticString) -> Bool {
-    var a = a
-    return a.withUTF8 { p in
-        let n = lowercased.utf8CodeUnitCount
-        guard p.count == n else { return false }
-        let b = lowercased.utf8Start
-        for i in 0..<n {
-            var c = p[i]
-            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
-            if c != b[i] { return false }
-        }
-        return true
     }
 }

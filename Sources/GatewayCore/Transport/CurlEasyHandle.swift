@@ -10,7 +10,7 @@ final class CurlEasyHandle {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var maxBodyBytes: Int
 
-    private(set) var responseHeaders: [(name: String, value: String)] = []
+    private(set) var responseHeaders = HTTPHeaders()
     private(set) var body: [UInt8] = []
     /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
     private(set) var exceededBodyLimit = false
@@ -37,7 +37,7 @@ final class CurlEasyHandle {
         headerList = nil
         curl_url_cleanup(url)
         url = nil
-        responseHeaders = []
+        responseHeaders = HTTPHeaders()
         body = []
         exceededBodyLimit = false
         errorBuffer[0] = 0
@@ -171,8 +171,7 @@ final class CurlEasyHandle {
         }
         if first == 0x20 || first == 0x09 {
             // obs-fold (RFC 9112 §5.2): a continuation of the previous value.
-            guard !responseHeaders.isEmpty else { return }
-            responseHeaders[responseHeaders.count - 1].value += " " + trimmedString(raw, 0, end)
+            responseHeaders.appendToLastValue(" " + trimmedString(raw, 0, end))
             return
         }
         var colon = 0
@@ -180,7 +179,7 @@ final class CurlEasyHandle {
         guard colon < end else { return }
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self)
         let value = trimmedString(raw, colon + 1, end)
-        responseHeaders.append((name: name, value: value))
+        responseHeaders.add(name, value)
         if colon == 14, body.isEmpty, asciiEqualsIgnoringCase(raw, "content-length"), let n = Int(value), n > 0, n <= maxBodyBytes {
             body.reserveCapacity(n)
         }

@@ -31,7 +31,7 @@ public struct UpstreamTimeouts: Sendable, Equatable {
 public struct UpstreamRequest: Sendable {
     public var method: String
     public var url: String
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPHeaders
     public var body: [UInt8]
     public var timeouts: UpstreamTimeouts
     public var maxResponseBytes: Int
@@ -39,7 +39,7 @@ public struct UpstreamRequest: Sendable {
     public init(
         method: String = "GET",
         url: String,
-        headers: [(name: String, value: String)] = [],
+        headers: HTTPHeaders = HTTPHeaders(),
         body: [UInt8] = [],
         timeouts: UpstreamTimeouts = UpstreamTimeouts(),
         maxResponseBytes: Int = 16 << 20
@@ -82,14 +82,14 @@ public struct UpstreamResponse: Sendable {
     public var status: Int
     /// The final response's header fields in arrival order (interim 1xx responses dropped;
     /// chunked trailers, if any, appended).
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPHeaders
     public var body: [UInt8]
     /// "1.0", "1.1", "2" or "3".
     public var httpVersion: String
     public var timings: UpstreamTimings
 
     public init(
-        status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
         httpVersion: String = "1.1", timings: UpstreamTimings = UpstreamTimings()
     ) {
         self.status = status
@@ -101,7 +101,7 @@ public struct UpstreamResponse: Sendable {
 
     /// The first field named `name`, compared case-insensitively (RFC 9110 §5.1).
     public func header(_ name: String) -> String? {
-        headers.first { asciiCaseInsensitiveEqual($0.name, name) }?.value
+        headers[name]
     }
 }
 
@@ -136,15 +136,15 @@ extension UpstreamRequest {
             if h.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
                 throw .invalidHeader(name: h.name)
             }
-            if asciiCaseInsensitiveEqual(h.name, "content-length")
-                || asciiCaseInsensitiveEqual(h.name, "transfer-encoding") {
+            if asciiCaseInsensitiveEquals(h.name, "content-length")
+                || asciiCaseInsensitiveEquals(h.name, "transfer-encoding") {
                 throw .invalidHeader(name: h.name)
             }
         }
     }
 
     func hasHeader(_ name: String) -> Bool {
-        headers.contains { asciiCaseInsensitiveEqual($0.name, name) }
+        headers.contains(name)
     }
 
     func validateMethod() throws(TransportError) {
@@ -152,31 +152,12 @@ extension UpstreamRequest {
     }
 }
 
-/// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+/// RFC 9110 token (tchar+), the parser's own table.
 private func isToken(_ s: String) -> Bool {
-    guard !s.isEmpty else { return false }
-    return s.utf8.allSatisfy { c in
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(c)
-        }
-    }
+    !s.isEmpty && s.utf8.allSatisfy(isTchar)
 }
 
 /// A rejected name may itself be the injection attempt; keep only its printable start.
 private func sanitizedName(_ s: String) -> String {
     String(String.UnicodeScalarView(s.unicodeScalars.prefix { $0.value >= 0x21 && $0.value < 0x7F }.prefix(64)))
-}
-
-private func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
-    let x = a.utf8, y = b.utf8
-    guard x.count == y.count else { return false }
-    return zip(x, y).allSatisfy { p in
-        let l = p.0 >= 0x41 && p.0 <= 0x5A ? p.0 | 0x20 : p.0
-        let r = p.1 >= 0x41 && p.1 <= 0x5A ? p.1 | 0x20 : p.1
-        return l == r
-    }
 }
