@@ -10,3 +10,12 @@ int cshims_accept4_nonblock(int fd) {
 long cshims_getrandom(void *buf, unsigned long len) {
     return (long)getrandom(buf, len, 0);
 }
+
+#include <sched.h>
+
+int cshims_available_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
+}

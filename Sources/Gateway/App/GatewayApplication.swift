@@ -15,8 +15,9 @@ public final class HealthState: Sendable {
 
 public struct GatewayOptions: Sendable {
     public var address = SocketAddress(host: "127.0.0.1", port: 8080)
-    /// One event loop per core by default (measured: see the bench notes in the README).
-    public var loops: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// One event loop per usable CPU by default; see "Threads" in the README for the
+    /// measurement behind it and when `--loops 1` is the better choice.
+    public var loops: Int = max(1, availableCPUs())
     public var drainTimeout: Duration = .seconds(10)
     public var server = HTTPServerConfiguration()
 

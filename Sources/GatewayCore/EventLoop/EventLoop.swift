@@ -333,6 +333,10 @@ extension EventLoop: SerialExecutor, TaskExecutor {
     }
 }
 
+/// CPUs this process may use (its affinity mask, so `taskset` and container cpusets count;
+/// a CFS quota does not show here, hence the `--loops` option).
+public func availableCPUs() -> Int { Int(cshims_available_cpus()) }
+
 /// Starts a loop on its own pthread.
 public final class EventLoopThread: @unchecked Sendable {
     public let loop: EventLoop
