@@ -103,12 +103,12 @@ struct EventLoopTests {
             let regB = try! loop.register(fd: pb.read, interest: .readable, handler: b)
             func replace(_ reg: Registration) {
                 loop.deregister(reg)
-                close(reg.fd)
-                var fresh = makePipe()
-                // The lowest free number is the one just closed; make the read end hold it.
-                if fresh.write == reg.fd { fresh = (fresh.write, fresh.read) }
-                recorder.numberReused = fresh.read == reg.fd
-                _ = try! loop.register(fd: fresh.read, interest: .readable, handler: recorder)
+                // dup2 closes the old pipe's read end and puts a fresh, empty pipe's read
+                // end at the same number in one step (other tests open fds concurrently).
+                let fresh = makePipe()
+                recorder.numberReused = dup2(fresh.read, reg.fd) == reg.fd
+                close(fresh.read)
+                _ = try! loop.register(fd: reg.fd, interest: .readable, handler: recorder)
             }
             a.onFirst = { b.onFirst = nil; replace(regB) }
             b.onFirst = { a.onFirst = nil; replace(regA) }
