@@ -212,3 +212,38 @@ extension HTTPServerTests {
         #expect(closed)
     }
 }
+
+extension HTTPServerTests {
+    @Test func servesOnIPv6Loopback() throws {
+        let t = try EventLoopThread(name: "v6")
+        defer { t.stopAndJoin() }
+        var config = HTTPServerConfiguration()
+        config.address = SocketAddress(host: "::1", port: 0)
+        let server = HTTPServer(configuration: config, loops: [t.loop]) { _ in echoPathResponder() }
+        let bound = try server.start()
+        #expect(bound.description.hasPrefix("[::1]:"))
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var sa = sockaddr_in6()
+        sa.sin6_family = sa_family_t(AF_INET6)
+        sa.sin6_port = in_port_t(UInt16(bound.port).bigEndian)
+        inet_pton(AF_INET6, "::1", &sa.sin6_addr)
+        let rc = withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        #expect(rc == 0)
+        let req = Array("GET /six HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n".utf8)
+        _ = req.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var all: [UInt8] = []
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            all += buf[0..<n]
+        }
+        #expect(ParsedResponse.parse(all)?.0.bodyText == "/six")
+        let done = Atomic<Bool>(false)
+        server.shutdown(drainTimeout: .zero) { done.store(true, ordering: .releasing) }
+        for _ in 0..<1000 where !done.load(ordering: .acquiring) { usleep(1000) }
+    }
+}

@@ -48,9 +48,7 @@ enum Socket {
                 guard inet_pton(AF_INET6, address.host, &sa.sin6_addr) == 1 else {
                     throw SystemError("inet_pton(\(address.host))", errno: EINVAL)
                 }
-                try syscallBlocking("bind(\(address))") {
-                    withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-                }
+                try bind(fd, &sa, address)
             } else {
                 var sa = sockaddr_in()
                 sa.sin_family = sa_family_t(AF_INET)
@@ -58,15 +56,21 @@ enum Socket {
                 guard inet_pton(AF_INET, address.host, &sa.sin_addr) == 1 else {
                     throw SystemError("inet_pton(\(address.host))", errno: EINVAL)
                 }
-                try syscallBlocking("bind(\(address))") {
-                    withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                }
+                try bind(fd, &sa, address)
             }
             try syscallBlocking("listen") { Glibc.listen(fd, backlog) }
             return (fd, try localPort(fd))
         } catch {
             close(fd)
             throw error
+        }
+    }
+
+    private static func bind<A>(_ fd: CInt, _ sa: inout A, _ address: SocketAddress) throws(SystemError) {
+        try syscallBlocking("bind(\(address))") {
+            withUnsafePointer(to: &sa) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<A>.size)) }
+            }
         }
     }
 
