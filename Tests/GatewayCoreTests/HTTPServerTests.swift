@@ -87,7 +87,7 @@ struct HTTPServerTests {
     }
 
     @Test func contentLengthBodyArrivingInPieces() throws {
-        let s = try TestServer { _ in ClosureResponder { req, w in w.send(HTTPResponse(status: 200, body: req.body)) } }
+        let s = try TestServer { _ in echoBodyResponder() }
         defer { s.stop() }
         let client = try RawClient(port: s.port)
         try client.send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhel")
@@ -99,7 +99,7 @@ struct HTTPServerTests {
     }
 
     @Test func chunkedBodyIsDecoded() throws {
-        let s = try TestServer { _ in ClosureResponder { req, w in w.send(HTTPResponse(status: 200, body: req.body)) } }
+        let s = try TestServer { _ in echoBodyResponder() }
         defer { s.stop() }
         let client = try RawClient(port: s.port)
         try client.send("POST /e HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")

@@ -191,3 +191,8 @@ func echoPathResponder() -> ClosureResponder {
         writer.send(HTTPResponse(status: 200, contentType: "text/plain", body: Array(req.path.utf8)))
     }
 }
+
+/// A responder answering 200 with the request body, for body-framing tests.
+func echoBodyResponder() -> ClosureResponder {
+    ClosureResponder { req, writer in writer.send(HTTPResponse(status: 200, body: req.body)) }
+}
