@@ -3,6 +3,7 @@
 # raw-socket, and the built binary started as a process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh curl
+# nginx and openssl: the TLS/HTTP-2 transport tests run a real h2 origin on loopback.
+scripts/bootstrap.sh curl nginx openssl
 swift build --build-tests
 swift test --skip-build
