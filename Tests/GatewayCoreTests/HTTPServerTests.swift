@@ -21,6 +21,8 @@ struct HTTPServerTests {
         #expect(parsed?.0.status == c.status, "\(c.name): got \(String(decoding: bytes.prefix(80), as: UTF8.self))")
         #expect(parsed?.0.header("Connection") == "close", "\(c.name)")
         #expect(parsed?.0.header("Content-Type") == "application/problem+json", "\(c.name)")
+        let id = parsed?.0.header("X-Request-Id") ?? "(none)"
+        #expect(parsed?.0.bodyText.contains("\"request_id\":\"\(id)\"") == true, "\(c.name): X-Request-Id matches the body")
         #expect(closed, "\(c.name): connection left open")
     }
 

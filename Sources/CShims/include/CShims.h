@@ -48,9 +48,8 @@ static inline int cshims_epoll_wait(int epfd, cshims_event *out, int maxevents, 
     return n;
 }
 
-// accept4 and getrandom need _GNU_SOURCE, which a module header should not set: shims.c does.
+// accept4 needs _GNU_SOURCE, which a module header should not set: shims.c does.
 int cshims_accept4_nonblock(int fd);
-long cshims_getrandom(void *buf, unsigned long len);
 // CPUs this process may run on (sched_getaffinity: honours taskset and cpusets).
 int cshims_available_cpus(void);
 

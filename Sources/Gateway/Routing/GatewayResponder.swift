@@ -4,17 +4,15 @@ import GatewayCore
 public final class GatewayResponder: HTTPResponder {
     let router: Router
     let loop: EventLoop
-    private var counter: UInt64 = 0
-    private let idPrefix: String
+    private var requestIDs = RequestIDGenerator()
 
     public init(router: Router, loop: EventLoop) {
         self.router = router
         self.loop = loop
-        idPrefix = String(UInt64.random(in: 0...UInt64.max) >> 16, radix: 36)
     }
 
     public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
-        let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? nextID()
+        let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? requestIDs.next()
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
             writer.send(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID))
@@ -37,11 +35,6 @@ public final class GatewayResponder: HTTPResponder {
                 }
             }
         }
-    }
-
-    private func nextID() -> String {
-        counter &+= 1
-        return "\(idPrefix)-\(counter)"
     }
 
     /// A client's id is echoed only if it is short printable ASCII (it goes into logs).
@@ -68,13 +61,6 @@ public struct Problem: Sendable {
     }
 
     public func response(requestID: String) -> HTTPResponse {
-        var json = "{\"type\":\"\(jsonEscaped(type))\",\"title\":\"\(jsonEscaped(title))\",\"status\":\(status),\"detail\":\"\(jsonEscaped(detail))\",\"request_id\":\"\(jsonEscaped(requestID))\""
-        if !errors.isEmpty {
-            json += ",\"errors\":[" + errors.map { "{\"field\":\"\(jsonEscaped($0.field))\",\"message\":\"\(jsonEscaped($0.message))\"}" }.joined(separator: ",") + "]"
-        }
-        json += "}"
-        var r = HTTPResponse(status: status, contentType: "application/problem+json", body: Array(json.utf8))
-        r.headers.add("X-Request-Id", requestID)
-        return r
+        HTTPResponse.problem(status: status, detail: detail, requestID: requestID, type: type, title: title, errors: errors)
     }
 }

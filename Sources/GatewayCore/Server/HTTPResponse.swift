@@ -38,12 +38,22 @@ public struct HTTPResponse: Sendable {
         self.init(status: status, headers: h, body: body)
     }
 
-    /// RFC 9457 problem details for errors the server itself detects (before any routing).
-    public static func problem(status: Int, detail: String, requestID: String? = nil) -> HTTPResponse {
-        var json = "{\"type\":\"about:blank\",\"title\":\"\(HTTPStatus.reason(status))\",\"status\":\(status),\"detail\":\"\(jsonEscaped(detail))\""
+    /// RFC 9457 problem details: the one builder of problem+json bodies, used for errors the
+    /// server itself detects and for the gateway's own. `errors` lists per-field messages.
+    public static func problem(
+        status: Int, detail: String, requestID: String? = nil,
+        type: String = "about:blank", title: String? = nil,
+        errors: [(field: String, message: String)] = []
+    ) -> HTTPResponse {
+        var json = "{\"type\":\"\(jsonEscaped(type))\",\"title\":\"\(jsonEscaped(title ?? HTTPStatus.reason(status)))\",\"status\":\(status),\"detail\":\"\(jsonEscaped(detail))\""
         if let id = requestID { json += ",\"request_id\":\"\(jsonEscaped(id))\"" }
+        if !errors.isEmpty {
+            json += ",\"errors\":[" + errors.map { "{\"field\":\"\(jsonEscaped($0.field))\",\"message\":\"\(jsonEscaped($0.message))\"}" }.joined(separator: ",") + "]"
+        }
         json += "}"
-        return HTTPResponse(status: status, contentType: "application/problem+json", body: Array(json.utf8))
+        var r = HTTPResponse(status: status, contentType: "application/problem+json", body: Array(json.utf8))
+        if let id = requestID { r.headers.add("X-Request-Id", id) }
+        return r
     }
 }
 

@@ -106,8 +106,7 @@ final class HTTPLoopContext: IOEventHandler, @unchecked Sendable {
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
     private var draining = false
     private var drained: (() -> Void)?
-    private var requestCounter: UInt64 = 0
-    private let requestIDPrefix: String
+    private var requestIDs = RequestIDGenerator()
 
     init(server: HTTPServer, loop: EventLoop, responder: HTTPResponder, listenFD: CInt) {
         self.server = server
@@ -116,17 +115,11 @@ final class HTTPLoopContext: IOEventHandler, @unchecked Sendable {
         self.configuration = server.configuration
         self.listenFD = listenFD
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
-        var r: UInt64 = 0
-        withUnsafeMutableBytes(of: &r) { _ = cshims_getrandom($0.baseAddress, 8) }
-        requestIDPrefix = String(r, radix: 16)
     }
 
     deinit { readBuffer.deallocate() }
 
-    func makeRequestID() -> String {
-        requestCounter &+= 1
-        return "\(requestIDPrefix)-\(requestCounter)"
-    }
+    func makeRequestID() -> String { requestIDs.next() }
 
     func startListening() {
         do {
