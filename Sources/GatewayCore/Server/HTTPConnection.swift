@@ -378,10 +378,10 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             startLingeringClose()
             return
         }
+        let resume = readPaused && inFlight.count < context.configuration.maxPipelinedRequests && !peerClosed
+        if resume { readPaused = false }
         setInterest(writable: false)
-        if readPaused && inFlight.count < context.configuration.maxPipelinedRequests && !peerClosed {
-            readPaused = false
-            setInterest(writable: false)
+        if resume {
             processPending()
             if !closed && outIndex < out.count { flush() }
         }
