@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point one way: crm-gateway (executable) -> Gateway -> GatewayCore -> CShims.
+// Layers point one way: crm-gateway (executable) -> Sandbox -> Gateway -> GatewayCore -> CShims.
 let package = Package(
     name: "crm-gateway",
     products: [
@@ -15,7 +15,7 @@ let package = Package(
         // Thin C wrappers: epoll/eventfd/signalfd, and typed setters for curl's variadic API.
         .target(
             name: "CShims",
-            linkerSettings: [.linkedLibrary("curl")]
+            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]
         ),
         // Event loop, HTTP/1.1 parser and server, libcurl transport. Knows nothing of CRMs.
         .target(
@@ -33,10 +33,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Emulators of every upstream (§8), served by our own HTTP server: `serve --sandbox`, `emulate`.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "Gateway",
+                "GatewayCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "crm-gateway",
             dependencies: [
                 "Gateway",
+                "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -48,5 +58,6 @@ let package = Package(
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "CShims"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "GatewayCore"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Gateway", "GatewayCore"]),
     ]
 )

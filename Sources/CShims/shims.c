@@ -14,3 +14,11 @@ int cshims_available_cpus(void) {
     int n = CPU_COUNT(&set);
     return n > 0 ? n : 1;
 }
+
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
+
+int cshims_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char *out) {
+    unsigned int len = 32;
+    return HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, msg_len, out, &len) ? 0 : -1;
+}

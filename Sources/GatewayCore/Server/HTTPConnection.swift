@@ -54,6 +54,8 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     private var inHandleIO = false
     private var readPaused = false
     private var continuePending = false
+    /// A `.paced` body still being written; later answers wait behind it.
+    private var pacing: (rest: ArraySlice<UInt8>, chunk: Int, interval: Duration, close: Bool)?
 
     // Timing, on the loop clock.
     private var headStart: LoopInstant
@@ -314,10 +316,15 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
 
     /// Encodes every answer that is next in line, in request order.
     private func writeReady() {
+        if pacing != nil { return }
         while let first = inFlight.first, let response = first.response {
             inFlight.removeFirst()
             var close = !first.keepAlive
             if draining && inFlight.isEmpty && !requestInProgress { close = true }
+            if response.delivery != .normal {
+                deliverFaulty(response, first, closing: close)
+                return
+            }
             if close { closeAfterFlush = true }
             context.encoder.encode(
                 response,
@@ -339,6 +346,61 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             idleSince = context.loop.now()
             if peerClosed && !closeAfterFlush { closeAfterFlush = true }
         }
+    }
+
+    /// The sandbox's broken deliveries (see `ResponseDelivery`).
+    private func deliverFaulty(_ response: HTTPResponse, _ entry: InFlight, closing: Bool) {
+        var bytes: [UInt8] = []
+        context.encoder.encode(response, headRequest: entry.isHead, version: entry.version,
+                               close: closing, keepAliveHeader: entry.version == .http10 && !closing, into: &bytes)
+        let headLength = bytes.count - (entry.isHead || HTTPStatus.forbidsBody(response.status) ? 0 : response.body.count)
+        switch response.delivery {
+        case .normal:
+            break
+        case .reset:
+            flush()
+            if closed { return }
+            var l = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+            close()
+        case .truncated(let n):
+            out.append(contentsOf: bytes[..<min(bytes.count, headLength + max(0, n))])
+            inFlight.removeAll()
+            state = .stopped
+            pendingIn = []
+            closeAfterFlush = true
+        case .paced(let chunk, let interval):
+            out.append(contentsOf: bytes[..<headLength])
+            pacing = (bytes[headLength...], max(1, chunk), interval, closing)
+            schedulePace()
+        }
+    }
+
+    private func schedulePace() {
+        guard let p = pacing else { return }
+        _ = context.loop.schedule(after: p.interval) { [weak self] in self?.paceNext() }
+    }
+
+    private func paceNext() {
+        guard !closed, var p = pacing else { return }
+        let n = min(p.chunk, p.rest.count)
+        out.append(contentsOf: p.rest.prefix(n))
+        p.rest = p.rest.dropFirst(n)
+        if p.rest.isEmpty {
+            pacing = nil
+            if p.close {
+                closeAfterFlush = true
+                inFlight.removeAll()
+                state = .stopped
+                pendingIn = []
+            }
+            writeReady()
+        } else {
+            pacing = p
+            schedulePace()
+        }
+        flush()
+        updateTimer()
     }
 
     private var requestInProgress: Bool {
@@ -385,7 +447,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             processPending()
             if !closed && outIndex < out.count { flush() }
         }
-        if draining && !closed && inFlight.isEmpty && !requestInProgress {
+        if draining && !closed && inFlight.isEmpty && !requestInProgress && pacing == nil {
             startLingeringClose()
         }
     }
@@ -486,7 +548,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     func drain() {
         if closed || draining { return }
         draining = true
-        if inFlight.isEmpty && !requestInProgress && outIndex >= out.count {
+        if inFlight.isEmpty && !requestInProgress && outIndex >= out.count && pacing == nil {
             close()
         }
     }

@@ -21,10 +21,23 @@ public struct HTTPRequest: Sendable {
     public var headers: HTTPHeaders { head.headers }
 }
 
+/// How a response's bytes go out. Anything but `.normal` exists for the sandbox emulators'
+/// fault injection, so a client's handling of broken upstreams can be tested over real sockets.
+public enum ResponseDelivery: Sendable, Equatable {
+    case normal
+    /// No answer: the connection is reset (RST, via SO_LINGER 0) when this response is due.
+    case reset
+    /// The head promises the whole body; only its first `bytes` are sent, then the connection closes.
+    case truncated(bytes: Int)
+    /// The body goes out `chunkBytes` at a time, one chunk per `interval`.
+    case paced(chunkBytes: Int, interval: Duration)
+}
+
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    public var delivery: ResponseDelivery = .normal
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
