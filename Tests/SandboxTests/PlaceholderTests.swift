@@ -10,3 +10,13 @@ import GatewayCore
     #expect(j["search"]?["client"]?["name_kana"] == "ア b")
     #expect(j["ids"] == ["1", "2"])
 }
+
+@Test func fixtureServesAdminStats() async throws {
+    let f = try SandboxFixture(["hana"])
+    let s = try await f.stats("hana")
+    #expect(s["requests_total"] == 0)
+    let r = try await f.setFault("hana", ["mode": "status", "status": 503, "count": 1])
+    #expect(r.status == 200)
+    let bad = try await f.setFault("hana", ["mode": "explode"])
+    #expect(bad.status == 422)
+}
