@@ -35,7 +35,9 @@ public final class GatewayApplication {
     }
 
     /// Blocks; returns after a signal-triggered drain (exit status 0 is the caller's).
-    public func run(onListening: (SocketAddress) -> Void) throws {
+    /// `configure` runs once the signal mask is set (so threads it starts inherit it) and
+    /// before the server starts: it may add routes (the sandbox's admin surface).
+    public func run(configure: (inout Router) throws -> Void = { _ in }, onListening: (SocketAddress) -> Void) throws {
         // The main thread's loop owns the signalfd; the mask is set before any thread starts.
         let mainLoop = try EventLoop(name: "loop-0")
         let health = HealthState()
@@ -56,14 +58,16 @@ public final class GatewayApplication {
             }
         }
         try watcher.start()
+        var router = Router.gateway(health: health)
+        try configure(&router)
         var threads: [EventLoopThread] = []
         for i in 1..<max(1, options.loops) {
             threads.append(try EventLoopThread(name: "loop-\(i)"))
         }
         let loops = [mainLoop] + threads.map(\.loop)
-        let router = Router.gateway(health: health)
+        let routes = router
         let server = HTTPServer(configuration: config, loops: loops, logger: logger) { loop in
-            GatewayResponder(router: router, loop: loop)
+            GatewayResponder(router: routes, loop: loop)
         }
         serverBox.server = server
         let bound = try server.start()

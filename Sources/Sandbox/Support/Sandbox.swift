@@ -77,6 +77,12 @@ extension Router {
     /// §8's admin surface, only ever added in sandbox mode:
     /// `/_sandbox/{upstream}/stats|faults|reset|deliver`.
     public mutating func addSandboxAdmin(_ sandbox: Sandbox) {
+        add(.GET, "/_sandbox", .sync { _, _ in
+            .json(status: 200, ["emulators": .array(sandbox.hosts.map { h in
+                ["name": .string(h.name), "base_url": .string(h.baseURL),
+                 "operations": .array(h.operationNames.sorted().map { .string($0) })]
+            })])
+        })
         for (method, action) in [(HTTPMethod.GET, "stats"), (.GET, "faults"), (.PUT, "faults"), (.DELETE, "faults"),
                                  (.POST, "reset"), (.POST, "deliver")] {
             add(method, "/_sandbox/{upstream}/\(action)", .sync { request, ctx in
