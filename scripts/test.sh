@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # nginx and openssl: the TLS/HTTP-2 transport tests run a real h2 origin on loopback.
-scripts/bootstrap.sh curl nginx openssl
+scripts/bootstrap.sh curl nginx openssl python3-venv
 swift build --build-tests
 swift test --skip-build
+# The emulators' responses against the vendors' own schemas (pinned Python tools in .build/pyenv).
+py=$(scripts/pyenv.sh)
+"$py" scripts/contract/validate.py --binary .build/debug/crm-gateway --report .build/contract-report.json Tests/Contract/*.json

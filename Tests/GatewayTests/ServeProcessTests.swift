@@ -19,6 +19,7 @@ struct ServeProcessTests {
         let stdout = Pipe()
         let stderr = Pipe()
         var port = 0
+        var firstLine = ""
 
         init(extraArgs: [String] = [], fileLimit: Int? = nil) throws {
             var args = ["serve", "--port", "0"] + extraArgs
@@ -33,6 +34,7 @@ struct ServeProcessTests {
             process.standardError = stderr
             try process.run()
             let line = try readLine(stdout.fileHandleForReading, timeout: 10)
+            firstLine = line
             guard let r = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
                   let p = Int(line[r].split(separator: ":").last!) else {
                 throw TestFailure("no listening line: \(line)")
@@ -71,6 +73,58 @@ struct ServeProcessTests {
         gw.process.waitUntilExit()
         #expect(gw.process.terminationReason == .exit)
         #expect(gw.process.terminationStatus == 0)
+    }
+
+    @Test func sandboxModeListsItsEmulatorsAndServesTheirAdminSurface() throws {
+        let gw = try Running(extraArgs: ["--sandbox"])
+        defer { gw.stop() }
+        let names = ["hotprofile", "pipedrive", "textrequest", "hana"]
+        for n in names { #expect(gw.firstLine.contains("\(n) http://127.0.0.1:")) }
+        let (status, body) = try httpGet(port: gw.port, path: "/_sandbox")
+        #expect(status == 200)
+        let listed = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let emulators = listed?["emulators"] as? [[String: Any]] ?? []
+        #expect(emulators.compactMap { $0["name"] as? String } == names)
+        // Each emulator answers on its own port, and the gateway's admin path reaches it.
+        for e in emulators {
+            let name = e["name"] as? String ?? ""
+            let url = URL(string: e["base_url"] as? String ?? "")
+            let port = url?.port ?? 0
+            let (s1, b1) = try httpGet(port: port, path: "/_sandbox/\(name)/stats")
+            #expect(s1 == 200)
+            #expect(b1.hasPrefix(#"{"requests_total":0,"by_operation":{}"#))
+            let (s2, b2) = try httpGet(port: gw.port, path: "/_sandbox/\(name)/stats")
+            #expect(s2 == 200)
+            #expect(b2 == b1)
+        }
+        kill(gw.process.processIdentifier, SIGTERM)
+        gw.process.waitUntilExit()
+        #expect(gw.process.terminationStatus == 0)
+    }
+
+    @Test func emulateAllPrintsOneAddressPerEmulator() throws {
+        let p = Process()
+        let out = Pipe()
+        p.executableURL = ServeProcessTests.binary
+        p.arguments = ["emulate", "all", "--port", "0"]
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+        var lines: [String] = []
+        for _ in 0..<4 { lines.append(try readLine(out.fileHandleForReading, timeout: 10)) }
+        #expect(lines.map { String($0.split(separator: " ").first ?? "") } == ["hotprofile", "pipedrive", "textrequest", "hana"])
+        for line in lines {
+            let url = URL(string: String(line.split(separator: " ").last ?? ""))
+            let name = String(line.split(separator: " ").first ?? "")
+            let (s, _) = try httpGet(port: url?.port ?? 0, path: "/_sandbox/\(name)/stats")
+            #expect(s == 200)
+        }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let bad = try run(["emulate", "nosuch"])
+        #expect(bad.status != 0)
     }
 
     @Test func outOfDescriptorsPausesAcceptingInsteadOfCrashing() throws {
