@@ -145,7 +145,7 @@ public final class EmulatorHost: @unchecked Sendable {
     }
 
     /// The admin surface, for the emulator's own port and for the gateway's `/_sandbox/...`.
-    public func admin(action: String, request: HTTPRequest) -> HTTPResponse {
+    public func admin(action: String, request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
         switch (action, request.method) {
         case ("stats", .GET), ("stats", .HEAD):
             return .json(status: 200, stats())
@@ -157,14 +157,14 @@ public final class EmulatorHost: @unchecked Sendable {
         case ("faults", .PUT):
             let parsed: JSON
             do { parsed = try JSON.parse(request.body) } catch {
-                return .problem(status: 400, detail: "body is not JSON: \(error)")
+                return .problem(status: 400, detail: "body is not JSON: \(error)", requestID: requestID)
             }
             switch FaultPlan.parse(parsed) {
             case .failure(let invalid):
-                return .problem(status: 422, detail: "invalid fault plan", errors: invalid.errors)
+                return .problem(status: 422, detail: "invalid fault plan", requestID: requestID, errors: invalid.errors)
             case .success(let plan):
                 if let op = plan.operation, !operationNames.contains(op), op != "unknown" {
-                    return .problem(status: 422, detail: "invalid fault plan",
+                    return .problem(status: 422, detail: "invalid fault plan", requestID: requestID,
                                     errors: [("operation", "unknown operation; one of " + operationNames.sorted().joined(separator: ", "))])
                 }
                 setFault(plan)
@@ -177,16 +177,16 @@ public final class EmulatorHost: @unchecked Sendable {
             let parsed: JSON
             if request.body.isEmpty { parsed = .object(JSONObject()) } else {
                 do { parsed = try JSON.parse(request.body) } catch {
-                    return .problem(status: 400, detail: "body is not JSON: \(error)")
+                    return .problem(status: 400, detail: "body is not JSON: \(error)", requestID: requestID)
                 }
             }
             return deliver(parsed)
         case ("stats", _), ("faults", _), ("reset", _), ("deliver", _):
-            var r = HTTPResponse.problem(status: 405, detail: "\(request.method.rawValue) is not allowed on \(action)")
+            var r = HTTPResponse.problem(status: 405, detail: "\(request.method.rawValue) is not allowed on \(action)", requestID: requestID)
             r.headers.add("Allow", ["stats": "GET", "faults": "GET, PUT, DELETE", "reset": "POST", "deliver": "POST"][action] ?? "")
             return r
         default:
-            return .problem(status: 404, detail: "no sandbox action \(action); one of stats, faults, reset, deliver")
+            return .problem(status: 404, detail: "no sandbox action \(action); one of stats, faults, reset, deliver", requestID: requestID)
         }
     }
 }

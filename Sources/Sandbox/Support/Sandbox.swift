@@ -91,7 +91,7 @@ extension Router {
                     return Problem(status: 404, detail: "no emulator named \(name); one of \(sandbox.hosts.map(\.name).joined(separator: ", "))")
                         .response(requestID: ctx.requestID)
                 }
-                return host.admin(action: action, request: request)
+                return host.admin(action: action, request: request, requestID: ctx.requestID)
             })
         }
     }
