@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the HTTP request-head parser and the chunked decoder with libFuzzer + ASan.
+# Fuzz the HTTP request-head parser, the chunked decoder and the JSON parser with libFuzzer + ASan.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [JOBS]      (defaults: 60 seconds, 1 job)
 #
@@ -7,7 +7,7 @@
 # parser sources, so SwiftPM is not involved. Binaries and the growing corpora live in
 # .build-fuzz/ (seeded from Fuzz/corpus-*); crash/leak/timeout inputs are kept in
 # fuzz-out/<target>/. JOBS > 1 uses libFuzzer's -fork mode. Environment: FUZZ_MAX_LEN
-# (default 4096), FUZZ_TARGETS (default "parser chunked"). Exit status 1 if anything crashed;
+# (default 4096), FUZZ_TARGETS (default "parser chunked json"). Exit status 1 if anything crashed;
 # pin each crash as a test case (see fuzzPinned*Cases in Tests/GatewayCoreTests).
 set -euo pipefail
 
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 jobs=${2:-1}
 max_len=${FUZZ_MAX_LEN:-4096}
-targets=${FUZZ_TARGETS:-parser chunked}
+targets=${FUZZ_TARGETS:-parser chunked json}
 build=.build-fuzz
 out=fuzz-out
 sources=(
@@ -27,7 +27,9 @@ mkdir -p "$build" "$out"
 # Swift's own crash backtracer fights ASan's signal handling and can hang; libFuzzer reports.
 export SWIFT_BACKTRACE=enable=no
 
-harness() { case $1 in parser) echo ParserFuzz ;; chunked) echo ChunkedFuzz ;; *) return 1 ;; esac; }
+harness() { case $1 in parser) echo ParserFuzz ;; chunked) echo ChunkedFuzz ;; json) echo JSONFuzz ;; *) return 1 ;; esac; }
+target_sources() { case $1 in json) echo Sources/GatewayCore/JSON/JSON.swift ;; *) echo "${sources[@]}" ;; esac; }
+dict() { case $1 in json) echo Fuzz/json.dict ;; *) echo Fuzz/http.dict ;; esac; }
 
 for target in $targets; do
     module=$(harness "$target") || { echo "unknown target: $target" >&2; exit 2; }
@@ -36,7 +38,7 @@ for target in $targets; do
     # bounds checks (UnsafeRawBufferPointer subscripts) in the optimised build.
     # ld.gold warns about every ASan symbol it cannot export; keep those out of sight.
     if ! swiftc -O -assert-config Debug -g -sanitize=fuzzer,address -parse-as-library -module-name "$module" \
-        "${sources[@]}" "Fuzz/$module.swift" -o "$build/$target-fuzz" 2>"$build/$target.build.log"; then
+        $(target_sources "$target") "Fuzz/$module.swift" -o "$build/$target-fuzz" 2>"$build/$target.build.log"; then
         grep -v "Cannot export local symbol" "$build/$target.build.log" >&2
         exit 1
     fi
@@ -56,7 +58,7 @@ for target in $targets; do
     set +e
     "$build/$target-fuzz" "${mode[@]}" \
         -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
-        -dict=Fuzz/http.dict -artifact_prefix="$artifacts/" -print_final_stats=1 \
+        -dict="$(dict "$target")" -artifact_prefix="$artifacts/" -print_final_stats=1 \
         "$corpus" "Fuzz/corpus-$target" >"$log" 2>&1
     status=$?
     set -e
