@@ -187,12 +187,12 @@ import Synchronization
         let h = try Harness()
         defer { h.close() }
 
-        let start = SystemClock.shared.now()
         let result = await h.outcome(UpstreamRequest(
-            url: "http://127.0.0.1:\(port)/", timeouts: UpstreamTimeouts(connect: .milliseconds(200), total: .seconds(5))))
+            url: "http://127.0.0.1:\(port)/", timeouts: UpstreamTimeouts(connect: .milliseconds(200), total: .seconds(30))))
 
+        // The connect deadline, not the total one, ended it (curl reports which). No wall-time
+        // bound: on a loaded machine the loop may run late, and the error kind already says it.
         #expect(result.error == .connectTimeout)
-        #expect(SystemClock.shared.now() - start < .seconds(2))
     }
 
     @Test func connectFailedOnAClosedPort() async throws {

@@ -49,7 +49,7 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Strict decoding (padding required, no whitespace); nil for anything else.
+    /// Strict decoding (padding required, canonical padding bits, no whitespace); nil for anything else.
     public static func decode(_ text: String) -> [UInt8]? {
         let s = Array(text.utf8)
         guard s.count % 4 == 0 else { return nil }
@@ -74,6 +74,9 @@ public enum Base64 {
                 guard let v = value(s[i + k]) else { return nil }
                 n = n << 6 | v
             }
+            // Canonical form only: the bits a padded group does not use must be zero, so
+            // one byte string has exactly one accepted encoding (RFC 4648 §3.5).
+            if pad == 2 && n & 0xFFFF != 0 || pad == 1 && n & 0xFF != 0 { return nil }
             out.append(UInt8(n >> 16 & 0xFF))
             if pad < 2 { out.append(UInt8(n >> 8 & 0xFF)) }
             if pad < 1 { out.append(UInt8(n & 0xFF)) }

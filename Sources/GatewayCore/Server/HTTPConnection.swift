@@ -415,7 +415,9 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         if closed { return }
         while outIndex < out.count {
             let n = out.withUnsafeBytes { p in
-                write(fd, p.baseAddress! + outIndex, p.count - outIndex)
+                // MSG_NOSIGNAL: a peer that has gone is EPIPE here, never a SIGPIPE that
+                // kills a process which did not block the signal (tests, embedders).
+                Glibc.send(fd, p.baseAddress! + outIndex, p.count - outIndex, Int32(MSG_NOSIGNAL))
             }
             if n > 0 {
                 outIndex += n
