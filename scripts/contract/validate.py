@@ -132,9 +132,22 @@ def send(base, req):
     r = urllib.request.Request(base + path, data=data, method=req.get("method", "GET"), headers=headers)
     try:
         with urllib.request.urlopen(r, timeout=10) as resp:
-            return resp.status, dict(resp.headers), resp.read()
+            result = resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        result = e.code, dict(e.headers), e.read()
+    pace(result[1])
+    return result
+
+
+def pace(headers):
+    """Behave like a well-mannered client: when the upstream says the burst window is spent
+    (Pipedrive's x-ratelimit-remaining: 0), wait the x-ratelimit-reset seconds it names."""
+    h = {k.lower(): v for k, v in headers.items()}
+    if h.get("x-ratelimit-remaining") == "0":
+        try:
+            time.sleep(min(float(h.get("x-ratelimit-reset", "1")), 5.0))
+        except ValueError:
+            time.sleep(1.0)
 
 
 def start_emulators(binary):

@@ -75,9 +75,12 @@ public final class EmulatorHost: @unchecked Sendable {
         case .truncate:
             r.delivery = .truncated(bytes: r.body.count / 2)
         case .slow_body:
-            let pieces = 10
-            r.delivery = .paced(chunkBytes: max(1, (r.body.count + pieces - 1) / pieces),
-                                interval: .milliseconds(max(1, hit.latencyMS / pieces)))
+            // Up to ten pieces, spread so the whole body takes `latencyMS` even when it is
+            // shorter than ten bytes.
+            let n = r.body.count
+            let chunk = max(1, (n + max(1, min(10, n)) - 1) / max(1, min(10, n)))
+            let pieces = max(1, (n + chunk - 1) / chunk)
+            r.delivery = .paced(chunkBytes: chunk, interval: .milliseconds(max(1, hit.latencyMS / pieces)))
         case .latency:
             _ = loop.schedule(after: .milliseconds(hit.latencyMS)) { writer.send(r) }
             return

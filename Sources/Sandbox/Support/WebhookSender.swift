@@ -3,6 +3,8 @@ import Synchronization
 
 /// One webhook delivery attempt as the sandbox saw it (shown in `stats.webhooks`).
 public struct WebhookDelivery: Sendable {
+    /// The number `send` returned for this delivery (shared by its retries).
+    public var sequence: Int
     public var event: String
     public var url: String
     public var attempt: Int
@@ -11,7 +13,7 @@ public struct WebhookDelivery: Sendable {
     public var error: String?
 
     public var json: JSON {
-        ["event": .string(event), "url": .string(url), "attempt": .int(attempt),
+        ["sequence": .int(sequence), "event": .string(event), "url": .string(url), "attempt": .int(attempt),
          "status": JSON(status), "error": JSON(error)]
     }
 }
@@ -25,6 +27,7 @@ public final class WebhookSender: @unchecked Sendable {
     let loop: EventLoop
     private var transport: CurlTransport?
     private let log = Mutex<[WebhookDelivery]>([])
+    private let nextSequence = Atomic<Int>(1)
     private let maxLog = 1000
 
     /// Creates its transport on `loop` (call from any thread).
@@ -33,10 +36,25 @@ public final class WebhookSender: @unchecked Sendable {
     }
 
     /// Posts (or `method`s) to `url`; attempt 1 now, then one more after each delay while
-    /// the receiver fails (non-2xx or no answer).
+    /// the receiver fails (non-2xx, or no answer within `timeout`). Returns the delivery's
+    /// sequence number, which every logged attempt of it carries.
+    @discardableResult
     public func send(event: String, url: String, method: String = "POST",
-                     retryDelays: [Duration] = [], build: @escaping Build) {
-        loop.execute { self.attempt(event: event, url: url, method: method, number: 1, retryDelays: retryDelays[...], build: build) }
+                     retryDelays: [Duration] = [], timeout: Duration = .seconds(10),
+                     build: @escaping Build) -> Int {
+        let sequence = nextSequence.add(1, ordering: .relaxed).oldValue
+        let d = Delivery(sequence: sequence, event: event, url: url, method: method, timeout: timeout, build: build)
+        loop.execute { self.attempt(d, number: 1, retryDelays: retryDelays[...]) }
+        return sequence
+    }
+
+    private struct Delivery {
+        var sequence: Int
+        var event: String
+        var url: String
+        var method: String
+        var timeout: Duration
+        var build: Build
     }
 
     /// What was sent so far, oldest first (the last 1000).
@@ -50,21 +68,20 @@ public final class WebhookSender: @unchecked Sendable {
         transport = nil
     }
 
-    private func attempt(event: String, url: String, method: String, number: Int,
-                         retryDelays: ArraySlice<Duration>, build: @escaping Build) {
+    private func attempt(_ d: Delivery, number: Int, retryDelays: ArraySlice<Duration>) {
         if transport == nil {
             var config = CurlTransportConfiguration()
             config.allowPlainHTTPToLoopback = true
             transport = try? CurlTransport(loop: loop, configuration: config)
         }
         guard let transport else { return }
-        let (headers, body) = build(number)
+        let (headers, body) = d.build(number)
         var h = headers
         if h["Content-Type"] == nil { h.add("Content-Type", "application/json") }
-        let request = UpstreamRequest(method: method, url: url, headers: h, body: body,
-                                      timeouts: UpstreamTimeouts(connect: .seconds(5), total: .seconds(10)))
+        let request = UpstreamRequest(method: d.method, url: d.url, headers: h, body: body,
+                                      timeouts: UpstreamTimeouts(connect: min(.seconds(5), d.timeout), total: d.timeout))
         transport.send(request) { result in
-            var record = WebhookDelivery(event: event, url: url, attempt: number)
+            var record = WebhookDelivery(sequence: d.sequence, event: d.event, url: d.url, attempt: number)
             var ok = false
             switch result {
             case .success(let r):
@@ -79,8 +96,7 @@ public final class WebhookSender: @unchecked Sendable {
             }
             if !ok, let delay = retryDelays.first {
                 _ = self.loop.schedule(after: delay) {
-                    self.attempt(event: event, url: url, method: method, number: number + 1,
-                                 retryDelays: retryDelays.dropFirst(), build: build)
+                    self.attempt(d, number: number + 1, retryDelays: retryDelays.dropFirst())
                 }
             }
         }
