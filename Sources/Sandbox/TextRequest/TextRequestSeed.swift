@@ -1,3 +1,4 @@
+import GatewayCore
 /// The deterministic starting state (a fixed-seed SplitMix64; nothing depends on the run).
 ///
 /// - Dashboard 1 "Sandbox Dashboard", phone 14235550100: 420 contacts (ids 6401-6820, created

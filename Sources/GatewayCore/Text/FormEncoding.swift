@@ -1,4 +1,4 @@
-import GatewayCore
+
 
 /// `application/x-www-form-urlencoded` (and query strings), the way Rails-style APIs read
 /// them: `+` is a space, `%XX` escapes, and bracketed keys (`page[number]=2`,

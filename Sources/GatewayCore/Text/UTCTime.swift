@@ -36,7 +36,7 @@ public struct UTCTime: Sendable, Equatable, Comparable {
 
     public var epochSeconds: Int64 { epochMillis >= 0 ? epochMillis / 1000 : (epochMillis - 999) / 1000 }
 
-    var parts: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int) {
+    public var parts: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int) {
         var t = time_t(epochSeconds)
         var tm = tm()
         gmtime_r(&t, &tm)
@@ -44,7 +44,7 @@ public struct UTCTime: Sendable, Equatable, Comparable {
         return (Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), ms)
     }
 
-    static func pad(_ v: Int, _ width: Int = 2) -> String {
+    public static func pad(_ v: Int, _ width: Int = 2) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
@@ -86,7 +86,7 @@ public struct UTCTime: Sendable, Equatable, Comparable {
     }
 
     /// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
