@@ -52,6 +52,10 @@ public struct Problem: Sendable {
     public var title: String
     public var detail: String
     public var errors: [(field: String, message: String)] = []
+    /// `{source, status, body}` when an upstream said no.
+    public var upstream: JSON?
+    /// Extra response headers (`Retry-After`, `Allow`).
+    public var headers = HTTPHeaders()
 
     public init(status: Int, detail: String, type: String = "about:blank", title: String? = nil) {
         self.status = status
@@ -60,7 +64,20 @@ public struct Problem: Sendable {
         self.title = title ?? HTTPStatus.reason(status)
     }
 
+    public func json(requestID: String) -> JSON {
+        var o: JSONObject = ["type": .string(type), "title": .string(title), "status": .int(status),
+                             "detail": .string(detail), "request_id": .string(requestID)]
+        if !errors.isEmpty {
+            o["errors"] = .array(errors.map { ["field": .string($0.field), "message": .string($0.message)] })
+        }
+        if let upstream { o["upstream"] = upstream }
+        return .object(o)
+    }
+
     public func response(requestID: String) -> HTTPResponse {
-        HTTPResponse.problem(status: status, detail: detail, requestID: requestID, type: type, title: title, errors: errors)
+        var r = HTTPResponse(status: status, contentType: "application/problem+json", body: json(requestID: requestID).serialized())
+        for (n, v) in headers { r.headers.add(n, v) }
+        r.headers.add("X-Request-Id", requestID)
+        return r
     }
 }

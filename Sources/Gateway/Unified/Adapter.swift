@@ -19,6 +19,8 @@ public enum GatewayError: Error, Sendable {
     case invalidResponse(source: String, String)
     /// The source is not configured on this gateway.
     case notConfigured(String)
+    /// 415: a body that is not JSON.
+    case unsupportedMediaType
 }
 
 /// The list filters of §5, as given (ids still unified strings).

@@ -1,0 +1,73 @@
+import GatewayCore
+
+/// The plumbing every unified route shares: errors to problem+json, JSON bodies in,
+/// `Idempotency-Key` around writes.
+enum APIHandler {
+    /// Runs `work`; a `GatewayError` becomes its problem response.
+    static func run(_ ctx: RequestContext, _ work: () async throws(GatewayError) -> HTTPResponse) async -> HTTPResponse {
+        do {
+            return try await work()
+        } catch {
+            return Problem(error).response(requestID: ctx.requestID)
+        }
+    }
+
+    /// The request body as JSON: it must be `application/json` (or `+json`) and parse.
+    static func jsonBody(_ request: HTTPRequest) throws(GatewayError) -> JSON {
+        let type = (request.headers["Content-Type"] ?? "").split(separator: ";").first.map {
+            String($0).lowercased().trimmingCharacters(in: " \t")
+        } ?? ""
+        guard type == "application/json" || type.hasSuffix("+json") else {
+            throw .unsupportedMediaType
+        }
+        do {
+            return try JSON.parse(request.body)
+        } catch {
+            throw .badRequest("the body is not valid JSON: \(error)")
+        }
+    }
+
+    /// Wraps a write in `Idempotency-Key` handling (§5).
+    static func idempotent(_ request: HTTPRequest, _ ctx: RequestContext, _ store: IdempotencyStore,
+                           _ work: () async -> HTTPResponse) async -> HTTPResponse {
+        guard let key = request.headers["Idempotency-Key"] else { return await work() }
+        guard IdempotencyStore.isValidKey(key) else {
+            var p = Problem(status: 400, detail: "Idempotency-Key must be 1-255 visible ASCII characters", type: ProblemType.idempotency)
+            p.errors = [("Idempotency-Key", "invalid")]
+            return p.response(requestID: ctx.requestID)
+        }
+        switch store.begin(key: key, method: request.method, path: request.path, query: request.query, body: request.body) {
+        case .proceed:
+            let r = await work()
+            store.finish(key: key, response: r)
+            return r
+        case .replay(var r):
+            r.headers.replaceOrAdd("Idempotent-Replayed", "true")
+            return r
+        case .mismatch:
+            return Problem(status: 422, detail: "this Idempotency-Key was used with a different request in the last 24 hours",
+                           type: ProblemType.idempotency).response(requestID: ctx.requestID)
+        case .inProgress:
+            var p = Problem(status: 409, detail: "a request with this Idempotency-Key is still being processed", type: ProblemType.idempotency)
+            p.headers.add("Retry-After", "1")
+            return p.response(requestID: ctx.requestID)
+        }
+    }
+
+    /// A path `{id}` as a unified id of this resource's kinds, or 404.
+    static func id(_ ctx: RequestContext, noun: String) throws(GatewayError) -> UnifiedID {
+        let raw = ctx.pathParameters["id"] ?? ""
+        guard let id = UnifiedID(raw) else { throw .notFound("\(raw) is not a \(noun) id (<source>:<kind>:<remote id>)") }
+        return id
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,106 @@
+import GatewayCore
+import Synchronization
+
+/// What the unified API's handlers share: the adapters, one upstream transport per event loop
+/// (curl's multi handle lives on its loop), the idempotency store and what each upstream last
+/// did (for `/upstreams`).
+public final class GatewayServices: Sendable {
+    public let adapters: [any SourceAdapter]
+    public let idempotency: IdempotencyStore
+    public let board = UpstreamBoard()
+    let clock: any WallClock
+    private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
+    private let transports = Mutex<[ObjectIdentifier: any UpstreamTransport]>([:])
+
+    /// `makeTransport` builds the transport of one loop, on first use from that loop.
+    public init(adapters: [any SourceAdapter], clock: any WallClock = SystemWallClock(),
+                idempotency: IdempotencyStore? = nil,
+                makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
+        self.adapters = adapters
+        self.clock = clock
+        self.idempotency = idempotency ?? IdempotencyStore(clock: clock)
+        self.makeTransport = makeTransport
+    }
+
+    /// Curl on every loop; plain http only to loopback, and only when asked (the sandbox).
+    public static func curl(allowPlainHTTPToLoopback: Bool) -> @Sendable (EventLoop) throws -> any UpstreamTransport {
+        { loop in
+            var config = CurlTransportConfiguration()
+            config.allowPlainHTTPToLoopback = allowPlainHTTPToLoopback
+            return try CurlTransport(loop: loop, configuration: config)
+        }
+    }
+
+    func transport(for loop: EventLoop) -> (any UpstreamTransport)? {
+        let key = ObjectIdentifier(loop)
+        if let t = transports.withLock({ $0[key] }) { return t }
+        guard let t = try? makeTransport(loop) else { return nil }
+        return transports.withLock { table in
+            if let existing = table[key] { return existing }
+            table[key] = t
+            return t
+        }
+    }
+
+    /// The context of one adapter call: the loop's transport, wrapped so the board sees
+    /// every upstream answer of `source`.
+    func context(source: String, request: RequestContext) -> AdapterContext {
+        let inner = transport(for: request.loop) ?? UnavailableTransport()
+        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock),
+                              requestID: request.requestID)
+    }
+
+    func adapter(_ source: String) -> (any SourceAdapter)? { adapters.first { $0.source == source } }
+}
+
+/// What each upstream last did, for `/upstreams`.
+public final class UpstreamBoard: Sendable {
+    public struct Entry: Sendable {
+        public var calls = 0
+        public var failures = 0
+        public var lastStatus: Int?
+        public var lastError: String?
+        public var lastAt: Int64?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init() {}
+
+    func record(_ source: String, status: Int?, error: String?, at: Int64) {
+        entries.withLock { t in
+            var e = t[source] ?? Entry()
+            e.calls += 1
+            e.lastAt = at
+            e.lastStatus = status
+            if let error { e.failures += 1; e.lastError = error } else if let s = status, s >= 500 { e.failures += 1; e.lastError = "HTTP \(s)" } else { e.lastError = nil }
+            t[source] = e
+        }
+    }
+
+    public func entry(_ source: String) -> Entry? { entries.withLock { $0[source] } }
+}
+
+struct BoardTransport: UpstreamTransport {
+    let inner: any UpstreamTransport
+    let source: String
+    let board: UpstreamBoard
+    let clock: any WallClock
+
+    func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
+        do {
+            let r = try await inner.send(request)
+            board.record(source, status: r.status, error: nil, at: clock.nowMillis())
+            return r
+        } catch {
+            board.record(source, status: nil, error: "\(error)", at: clock.nowMillis())
+            throw error
+        }
+    }
+}
+
+struct UnavailableTransport: UpstreamTransport {
+    func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
+        throw .connectFailed("no upstream transport on this event loop")
+    }
+}
