@@ -55,7 +55,7 @@ struct Serve: ParsableCommand {
         let app = GatewayApplication(options: options, logger: logger)
         var sandboxThread: EventLoopThread?
         var upstreams = "upstreams: none configured"
-        try app.run(configure: { router in
+        try app.run(configure: { router, options in
             guard sandbox else { return }
             let thread = try EventLoopThread(name: "sandbox")
             sandboxThread = thread

@@ -6,6 +6,8 @@ import Synchronization
 /// did (for `/upstreams`).
 public final class GatewayServices: Sendable {
     public let adapters: [any SourceAdapter]
+    /// Where each configured upstream is (credentials are never shown from here).
+    public let settings: [String: UpstreamSettings]
     public let idempotency: IdempotencyStore
     public let board = UpstreamBoard()
     let clock: any WallClock
@@ -13,10 +15,11 @@ public final class GatewayServices: Sendable {
     private let transports = Mutex<[ObjectIdentifier: any UpstreamTransport]>([:])
 
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
-    public init(adapters: [any SourceAdapter], clock: any WallClock = SystemWallClock(),
+    public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
                 idempotency: IdempotencyStore? = nil,
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
+        self.settings = settings
         self.clock = clock
         self.idempotency = idempotency ?? IdempotencyStore(clock: clock)
         self.makeTransport = makeTransport

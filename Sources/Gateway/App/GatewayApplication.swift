@@ -20,6 +20,11 @@ public struct GatewayOptions: Sendable {
     public var loops: Int = max(1, availableCPUs())
     public var drainTimeout: Duration = .seconds(10)
     public var server = HTTPServerConfiguration()
+    /// The configured upstreams by source name (`pipedrive`, ...), and their adapters.
+    public var upstreams: [String: UpstreamSettings] = [:]
+    public var adapters: [any SourceAdapter] = []
+    /// Plain http to loopback upstreams (the sandbox's emulators); https only otherwise.
+    public var allowPlainHTTPToLoopback = false
 
     public init() {}
 }
@@ -36,8 +41,9 @@ public final class GatewayApplication {
 
     /// Blocks; returns after a signal-triggered drain (exit status 0 is the caller's).
     /// `configure` runs once the signal mask is set (so threads it starts inherit it) and
-    /// before the server starts: it may add routes (the sandbox's admin surface).
-    public func run(configure: (inout Router) throws -> Void = { _ in }, onListening: (SocketAddress) -> Void) throws {
+    /// before the server starts: it may add routes (the sandbox's admin surface) and set the
+    /// upstreams (the sandbox's emulators).
+    public func run(configure: (inout Router, inout GatewayOptions) throws -> Void = { _, _ in }, onListening: (SocketAddress) -> Void) throws {
         // The main thread's loop owns the signalfd; the mask is set before any thread starts.
         let mainLoop = try EventLoop(name: "loop-0")
         let health = HealthState()
@@ -59,7 +65,11 @@ public final class GatewayApplication {
         }
         try watcher.start()
         var router = Router.gateway(health: health)
-        try configure(&router)
+        var options = self.options
+        try configure(&router, &options)
+        let services = GatewayServices(adapters: options.adapters, settings: options.upstreams,
+                                       makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: options.allowPlainHTTPToLoopback))
+        router.addUnifiedAPI(services: services)
         var threads: [EventLoopThread] = []
         for i in 1..<max(1, options.loops) {
             threads.append(try EventLoopThread(name: "loop-\(i)"))

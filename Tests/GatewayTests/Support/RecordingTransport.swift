@@ -64,8 +64,16 @@ enum Fixture {
         return "/" + testsDir + "/Fixtures/" + name
     }
 
-    static func bytes(_ name: String) -> [UInt8] {
-        guard let f = fopen(path(name), "rb") else { fatalError("missing fixture \(path(name))") }
+    /// A file of the repository, by its path from the repository root.
+    static func repositoryFile(_ name: String) -> [UInt8] {
+        let root = #filePath.split(separator: "/").dropLast(4).joined(separator: "/")
+        return read("/" + root + "/" + name)
+    }
+
+    static func bytes(_ name: String) -> [UInt8] { read(path(name)) }
+
+    static func read(_ path: String) -> [UInt8] {
+        guard let f = fopen(path, "rb") else { fatalError("missing file \(path)") }
         defer { fclose(f) }
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)

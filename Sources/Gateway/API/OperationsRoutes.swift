@@ -1,0 +1,75 @@
+import GatewayCore
+
+extension Router {
+    /// `/passthrough/{source}/{path}`: the upstream's own API with the gateway's credential.
+    /// The adapter keeps the call on its own host and under its API prefix; only a few
+    /// request headers pass (no client credential can reach the upstream), and the answer
+    /// comes back as the upstream gave it, with `Upstream-Status` added for clarity.
+    mutating func addPassthrough(services: GatewayServices) {
+        for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
+            add(method, "/passthrough/{source}/{path+}", .async { request, ctx in
+                await APIHandler.run(ctx) { () throws(GatewayError) in
+                    let name = ctx.pathParameters["source"] ?? ""
+                    guard let adapter = services.adapter(name), let src = adapter.passthrough else {
+                        throw .notFound("no passthrough for \(name) (configured: \(services.adapters.filter { $0.passthrough != nil }.map(\.source).joined(separator: ", ")))")
+                    }
+                    var headers = HTTPHeaders()
+                    for h in ["Content-Type", "Accept"] { if let v = request.headers[h] { headers.add(h, v) } }
+                    let path = "/" + (ctx.pathParameters["path"] ?? "")
+                    let r = try await src.passthrough(method: request.method.rawValue, path: path, query: request.query,
+                                                      headers: headers, body: request.body,
+                                                      context: services.context(source: src.source, request: ctx))
+                    var out = HTTPResponse(status: r.status, body: r.body)
+                    if let t = r.header("Content-Type") { out.headers.add("Content-Type", t) }
+                    for h in ["Retry-After", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+                        if let v = r.header(h) { out.headers.add(h, v) }
+                    }
+                    out.headers.add("Upstream-Status", String(r.status))
+                    return out
+                }
+            })
+        }
+    }
+
+    /// `/upstreams`: every upstream the gateway knows, configured or not, with what it last did.
+    /// (Breaker state, budget left and queue depth arrive with the limiter, issue 5.)
+    mutating func addUpstreams(services: GatewayServices) {
+        add(.GET, "/upstreams", .sync { _, _ in
+            let known = ["hotprofile", "pipedrive", "textrequest", "hana", "aranda"]
+            let names = known + services.adapters.map(\.source).filter { !known.contains($0) }
+            let data: [JSON] = names.map { name in
+                let adapter = services.adapter(name)
+                let entry = services.board.entry(name)
+                var resources: [JSON] = []
+                if let a = adapter {
+                    if a.contacts != nil { resources.append("contacts") }
+                    if a.companies != nil { resources.append("companies") }
+                    if a.deals != nil { resources.append("deals") }
+                    if a.pipelines != nil { resources.append("pipelines") }
+                    if a.stages != nil { resources.append("stages") }
+                    if a.activities != nil { resources.append("activities") }
+                    if a.notes != nil { resources.append("notes") }
+                    if a.messaging != nil { resources += ["messages", "conversations"] }
+                }
+                let reachable: JSON = entry.map { e in .bool(e.lastStatus != nil && (e.lastStatus! < 500)) } ?? .null
+                return ["source": .string(name), "configured": .bool(adapter != nil),
+                        "base_url": JSON(services.settings[name]?.baseURL),
+                        "resources": .array(resources), "reachable": reachable,
+                        "calls": .int(entry?.calls ?? 0), "failures": .int(entry?.failures ?? 0),
+                        "last_status": JSON(entry?.lastStatus), "last_error": JSON(entry?.lastError),
+                        "last_call_at": JSON(entry?.lastAt.map { UTCTime(epochMillis: $0).rfc3339 })]
+            }
+            return .json(200, ["data": .array(data)])
+        })
+    }
+}
+
+extension Router {
+    /// `/openapi.yaml`: the contract, as built into this binary.
+    mutating func addOpenAPI() {
+        let body = Array(OpenAPIDocument.yaml.utf8)
+        add(.GET, "/openapi.yaml", .sync { _, _ in
+            HTTPResponse(status: 200, contentType: "application/yaml; charset=utf-8", body: body)
+        })
+    }
+}
