@@ -9,4 +9,6 @@ swift build --build-tests
 swift test --skip-build
 # The emulators' responses against the vendors' own schemas (pinned Python tools in .build/pyenv).
 py=$(scripts/pyenv.sh)
+# openapi.yaml is a valid OpenAPI 3.1 document.
+"$(dirname "$py")/openapi-spec-validator" openapi.yaml
 "$py" scripts/contract/validate.py --binary .build/debug/crm-gateway --report .build/contract-report.json Tests/Contract/*.json
