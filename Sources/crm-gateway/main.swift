@@ -66,6 +66,9 @@ struct Serve: ParsableCommand {
             let emulators = Sandbox(loop: thread.loop, options: sandboxOptions)
             try emulators.start(host: "127.0.0.1", port: sandboxPort, logger: logger)
             router.addSandboxAdmin(emulators)
+            options.upstreams = emulators.upstreamSettings
+            options.adapters = AdapterRegistry.adapters(for: options.upstreams)
+            options.allowPlainHTTPToLoopback = true
             upstreams = "sandbox: " + emulators.summary
         }, onListening: { address in
             print("crm-gateway \(GatewayVersion.current) listening on http://\(address) (\(upstreams))")

@@ -39,11 +39,13 @@ public enum EmulatorCatalog {
 public final class Sandbox: @unchecked Sendable {
     public let hosts: [EmulatorHost]
     public let loop: EventLoop
+    public let options: SandboxOptions
 
     /// `names` from `EmulatorCatalog.names`; unknown names are a precondition failure.
     public init(names: [String] = EmulatorCatalog.names, loop: EventLoop,
                 clock: any WallClock = SystemWallClock(), options: SandboxOptions = SandboxOptions()) {
         self.loop = loop
+        self.options = options
         hosts = names.map { name in
             let env = EmulatorEnvironment(clock: clock, webhooks: WebhookSender(loop: loop))
             guard let e = EmulatorCatalog.make(name, environment: env, options: options) else {
@@ -94,5 +96,18 @@ extension Router {
                 return host.admin(action: action, request: request, requestID: ctx.requestID)
             })
         }
+    }
+}
+
+extension Sandbox {
+    /// The gateway's upstream settings for these emulators: their loopback base URLs, the
+    /// sandbox credential, and Text Request's seeded dashboard 1 (§8).
+    public var upstreamSettings: [String: UpstreamSettings] {
+        var out: [String: UpstreamSettings] = [:]
+        for h in hosts where h.name != "hana" {
+            out[h.name] = UpstreamSettings(baseURL: h.baseURL, credential: options.credential,
+                                           options: h.name == "textrequest" ? ["dashboard_id": "1"] : [:])
+        }
+        return out
     }
 }

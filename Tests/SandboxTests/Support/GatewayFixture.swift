@@ -1,0 +1,67 @@
+import Gateway
+import GatewayCore
+import Logging
+@testable import Sandbox
+import Synchronization
+
+/// The whole thing in one process, over real sockets: every emulator on loopback, the
+/// gateway (router, unified API, sandbox admin) on its own loop wired to them as
+/// `serve --sandbox` does, and a libcurl client on a third loop.
+final class GatewayFixture: @unchecked Sendable {
+    let sandboxFixture: SandboxFixture
+    let gatewayThread: EventLoopThread
+    let server: HTTPServer
+    let address: SocketAddress
+    let services: GatewayServices
+
+    init(options: SandboxOptions = SandboxOptions()) throws {
+        var opts = options
+        opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
+        sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
+        gatewayThread = try EventLoopThread(name: "gateway")
+        let settings = sandboxFixture.sandbox.upstreamSettings
+        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings), settings: settings,
+                                   makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: true))
+        var router = Router.gateway(health: HealthState())
+        router.addSandboxAdmin(sandboxFixture.sandbox)
+        router.addUnifiedAPI(services: services)
+        var config = HTTPServerConfiguration()
+        config.address = SocketAddress(host: "127.0.0.1", port: 0)
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .critical
+        let routes = router
+        server = HTTPServer(configuration: config, loops: [gatewayThread.loop], logger: logger) { loop in
+            GatewayResponder(router: routes, loop: loop)
+        }
+        address = try server.start()
+    }
+
+    deinit {
+        let s = server
+        gatewayThread.loop.execute { s.shutdown(drainTimeout: .zero) {} }
+        gatewayThread.stopAndJoin()
+    }
+
+    struct Answer {
+        var status: Int
+        var headers: HTTPHeaders
+        var json: JSON?
+        var text: String
+    }
+
+    /// One request to the gateway.
+    func call(_ method: String, _ pathAndQuery: String, json: JSON? = nil, headers: [(String, String)] = []) async throws -> Answer {
+        var h = HTTPHeaders()
+        for (k, v) in headers { h.add(k, v) }
+        var body: [UInt8] = []
+        if let json { body = json.serialized(); h.add("Content-Type", "application/json") }
+        let r = try await sandboxFixture.client.send(UpstreamRequest(method: method, url: "http://\(address)\(pathAndQuery)", headers: h, body: body,
+                                                                     timeouts: UpstreamTimeouts(connect: .seconds(2), total: .seconds(30))))
+        return Answer(status: r.status, headers: r.headers, json: try? JSON.parse(r.body), text: String(decoding: r.body, as: UTF8.self))
+    }
+
+    /// Requests an emulator served for one operation so far.
+    func upstreamCalls(_ emulator: String, _ operation: String) async throws -> Int {
+        try await sandboxFixture.stats(emulator)["by_operation"]?[operation]?.intValue ?? 0
+    }
+}
