@@ -57,7 +57,7 @@ let package = Package(
             dependencies: ["Gateway", "GatewayCore"]
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "CShims"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "GatewayCore"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "GatewayCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Gateway", "GatewayCore"]),
     ]
 )

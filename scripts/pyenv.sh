@@ -3,8 +3,10 @@
 # suite needs, and prints its python path. Re-installs only when requirements.txt changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.build/pyenv
-req=scripts/requirements.txt
+# `scripts/pyenv.sh` -> .build/pyenv (scripts/requirements.txt);
+# `scripts/pyenv.sh api` -> .build/pyenv-api (scripts/requirements-api.txt).
+venv=.build/pyenv${1:+-$1}
+req=scripts/requirements${1:+-$1}.txt
 stamp="$venv/.requirements.sha256"
 want=$(sha256sum "$req" | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
