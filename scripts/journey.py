@@ -58,8 +58,8 @@ check(all(s.status == "ok" for s in page.sources.additional_properties.values())
 
 # 3. Update, and read the update back.
 pd = made["pipedrive"]
-ok(update_contact.sync_detailed(client=api, id=pd, body=ContactWrite.from_dict({"title": "Head of Journeys"})), 200, "update the Pipedrive contact")
-check(ok(get_contact.sync_detailed(client=api, id=pd), 200, "read it back").title == "Head of Journeys", "the title changed")
+ok(update_contact.sync_detailed(client=api, id=pd, body=ContactWrite.from_dict({"display_name": "Journey Pipedrive Jr"})), 200, "update the Pipedrive contact")
+check(ok(get_contact.sync_detailed(client=api, id=pd), 200, "read it back").display_name == "Journey Pipedrive Jr", "the name changed")
 
 # 4. A deal through its stages to won.
 stages = ok(list_stages.sync_detailed(client=api, limit=200), 200, "list stages").data
