@@ -134,7 +134,7 @@ public struct UTCTime: Sendable, Equatable, Comparable {
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { ms *= 10 }
+            if digits < 3 { for _ in digits..<3 { ms *= 10 } }
         }
         var offsetSeconds = 0
         if i < b.count {
