@@ -1,6 +1,7 @@
 """A full user journey through a client generated from openapi.yaml (openapi-python-client),
 against `crm-gateway serve --sandbox`. Run by scripts/api-check.sh; exits non-zero on the
 first step that does not do what the contract says."""
+import random
 import sys
 
 from client import Client
@@ -27,12 +28,19 @@ def ok(r, status, what):
     return r.parsed
 
 
+# A US number no seeded Text Request contact has.
+rng = random.Random(20261201)
+while True:
+    phone = f"{rng.randint(201, 989)}555{rng.randint(0, 9999):04d}"
+    if get_contact.sync_detailed(client=api, id=f"textrequest:contact:1:1{phone}").status_code == 404:
+        break
+
 # 1. Create a contact in each source.
 made = {}
 bodies = {
     "pipedrive": {"source": "pipedrive", "display_name": "Journey Pipedrive", "emails": [{"value": "jp@example.com", "type": "work", "primary": True}]},
     "hotprofile": {"source": "hotprofile", "kind": "lead", "last_name": "旅", "first_name": "太郎", "company_id": "hotprofile:client:1001"},
-    "textrequest": {"source": "textrequest", "first_name": "Journey", "last_name": "Text", "phones": ["4235550142"]},
+    "textrequest": {"source": "textrequest", "first_name": "Journey", "last_name": "Text", "phones": [phone]},
 }
 for source, body in bodies.items():
     c = ok(create_contact.sync_detailed(client=api, body=ContactCreate.from_dict(body), idempotency_key=f"journey-{source}"), 201, f"create a {source} contact")
@@ -76,7 +84,7 @@ check(won.status == "won", "the deal is won")
 check(ok(get_deal.sync_detailed(client=api, id=deal.id), 200, "read the deal").contact_id == pd, "the deal keeps its contact")
 
 # 5. Send a message and read the conversation back.
-sent = ok(send_message.sync_detailed(client=api, body=MessageSend.from_dict({"to": "4235550142", "body": "Your journey is complete"})), 201, "send a message")
+sent = ok(send_message.sync_detailed(client=api, body=MessageSend.from_dict({"to": phone, "body": "Your journey is complete"})), 201, "send a message")
 check(sent.direction == "outbound", "the message is outbound")
 history = ok(list_messages.sync_detailed(client=api, contact_id=made["textrequest"]), 200, "read the conversation").data
 check(history and history[-1].body == "Your journey is complete", "the conversation ends with the message")

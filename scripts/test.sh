@@ -12,3 +12,5 @@ py=$(scripts/pyenv.sh)
 # openapi.yaml is a valid OpenAPI 3.1 document.
 "$(dirname "$py")/openapi-spec-validator" openapi.yaml
 "$py" scripts/contract/validate.py --binary .build/debug/crm-gateway --report .build/contract-report.json Tests/Contract/*.json
+# The API from the outside: a generated Python client's journey, then schemathesis (scripts/api-check.sh).
+scripts/api-check.sh .build/debug/crm-gateway

@@ -5,10 +5,12 @@ extension Router {
     /// unarchive), over the one messaging source (Text Request).
     mutating func addMessaging(services: GatewayServices) {
         let sources = services.adapters.compactMap(\.messaging)
-        @Sendable func messaging(_ named: String?) throws(GatewayError) -> any MessagingSource {
+        /// `inBody`: a bad `source` is a 422 in a body, a 400 in a query.
+        @Sendable func messaging(_ named: String?, inBody: Bool = false) throws(GatewayError) -> any MessagingSource {
             if let named {
                 guard let s = sources.first(where: { $0.source == named }) else {
-                    throw .validation([FieldError("source", sources.isEmpty ? "no messaging source is configured" : "must be one of \(sources.map(\.source).joined(separator: ", "))")])
+                    let e = FieldError("source", sources.isEmpty ? "no messaging source is configured" : "must be one of \(sources.map(\.source).joined(separator: ", "))")
+                    throw inBody ? .validation([e]) : .badRequest("unknown source", [e])
                 }
                 return s
             }
@@ -19,12 +21,13 @@ extension Router {
         add(.POST, "/messages", .async { request, ctx in
             await APIHandler.idempotent(request, ctx, services.idempotency) {
                 await APIHandler.run(ctx) { () throws(GatewayError) in
+                    let raw = try Self.includeRaw(request)
                     let send = try MessageSend.parse(try APIHandler.jsonBody(request))
-                    let src = try messaging(send.source)
+                    let src = try messaging(send.source, inBody: true)
                     let errors = src.validate(send)
                     if !errors.isEmpty { throw .validation(errors) }
                     let message = try await src.send(send, context: services.context(source: src.source, request: ctx))
-                    return .json(201, message.json(includeRaw: Self.includeRaw(request)))
+                    return .json(201, message.json(includeRaw: raw))
                 }
             }
         })
@@ -73,12 +76,13 @@ extension Router {
             add(.POST, "/conversations/{id}/\(action)", .async { request, ctx in
                 await APIHandler.idempotent(request, ctx, services.idempotency) {
                     await APIHandler.run(ctx) { () throws(GatewayError) in
+                        let raw = try Self.includeRaw(request)
                         let id = try APIHandler.id(ctx, noun: "conversation")
                         guard let src = sources.first(where: { $0.source == id.source }), id.kind == "conversation" else {
                             throw .notFound("no conversation \(id)")
                         }
                         let c = try await src.setArchived(id, archived, context: services.context(source: src.source, request: ctx))
-                        return .json(200, c.json(includeRaw: Self.includeRaw(request)))
+                        return .json(200, c.json(includeRaw: raw))
                     }
                 }
             })

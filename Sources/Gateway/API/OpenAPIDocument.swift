@@ -235,7 +235,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourceContacts'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/Q'
         - $ref: '#/components/parameters/Email'
@@ -380,6 +380,8 @@ paths:
           $ref: '#/components/responses/MethodNotAllowed'
         '409':
           $ref: '#/components/responses/Conflict'
+        '422':
+          $ref: '#/components/responses/Invalid'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
@@ -394,7 +396,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourceCompanies'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/Q'
         - $ref: '#/components/parameters/UpdatedSince'
@@ -536,6 +538,8 @@ paths:
           $ref: '#/components/responses/MethodNotAllowed'
         '409':
           $ref: '#/components/responses/Conflict'
+        '422':
+          $ref: '#/components/responses/Invalid'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
@@ -550,7 +554,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourcePipedrive'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/Q'
         - $ref: '#/components/parameters/DealStatus'
@@ -697,6 +701,8 @@ paths:
           $ref: '#/components/responses/MethodNotAllowed'
         '409':
           $ref: '#/components/responses/Conflict'
+        '422':
+          $ref: '#/components/responses/Invalid'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
@@ -711,7 +717,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourcePipedrive'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
         '200':
@@ -764,7 +770,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourcePipedrive'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/PipelineId'
       responses:
@@ -818,7 +824,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourcePipedrive'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/ContactId'
         - $ref: '#/components/parameters/CompanyId'
@@ -1082,7 +1088,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourceMessaging'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/MessageContactId'
         - $ref: '#/components/parameters/MessagePhone'
@@ -1149,7 +1155,7 @@ paths:
       parameters:
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/Source'
+        - $ref: '#/components/parameters/SourceMessaging'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/Q'
       responses:
@@ -1194,6 +1200,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '409':
           $ref: '#/components/responses/Conflict'
+        '422':
+          $ref: '#/components/responses/Invalid'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
@@ -1224,6 +1232,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '409':
           $ref: '#/components/responses/Conflict'
+        '422':
+          $ref: '#/components/responses/Invalid'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
@@ -1368,8 +1378,7 @@ paths:
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
           content:
-            application/yaml:
-              schema: {type: string}
+            application/yaml: {}
 components:
   parameters:
     Limit:
@@ -1382,11 +1391,26 @@ components:
       in: query
       description: The `next_cursor` of the previous page, unchanged. Bound to the list's filters and sources.
       schema: {type: string}
-    Source:
+    SourceContacts:
       name: source
       in: query
-      description: Only these sources (comma-separated). A filter a named source cannot honour is then a 400.
-      schema: {type: string, example: 'pipedrive,hotprofile'}
+      description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
+      schema: {type: string, enum: [pipedrive, hotprofile, textrequest]}
+    SourceCompanies:
+      name: source
+      in: query
+      description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
+      schema: {type: string, enum: [pipedrive, hotprofile]}
+    SourcePipedrive:
+      name: source
+      in: query
+      description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
+      schema: {type: string, enum: [pipedrive]}
+    SourceMessaging:
+      name: source
+      in: query
+      description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
+      schema: {type: string, enum: [textrequest]}
     IncludeRaw:
       name: include
       in: query
@@ -1438,7 +1462,7 @@ components:
       name: contact_id
       in: query
       description: A Text Request contact id (give this or `phone`).
-      schema: {$ref: '#/components/schemas/UnifiedId'}
+      schema: {type: string, pattern: '^textrequest:contact:[1-9][0-9]*:1[2-9][0-9]{2}[2-9][0-9]{6}$'}
     MessagePhone:
       name: phone
       in: query
@@ -1638,21 +1662,33 @@ components:
         last_name: {type: [string, 'null']}
         emails: {type: [array, 'null'], items: {$ref: '#/components/schemas/ContactPointInput'}}
         phones: {type: [array, 'null'], items: {$ref: '#/components/schemas/ContactPointInput'}}
-        company_id: {type: [string, 'null']}
+        company_id: {type: [string, 'null'], pattern: '^(pipedrive:organization|hotprofile:client):[1-9][0-9]{0,9}$'}
         title: {type: [string, 'null']}
         address: {type: [string, 'null']}
-        owner_id: {type: [string, 'null']}
+        owner_id: {type: [string, 'null'], pattern: '^(pipedrive|hotprofile):user:[1-9][0-9]{0,9}$'}
         tags: {type: [array, 'null'], items: {type: string}}
         note: {type: [string, 'null']}
         custom_fields: {type: [object, 'null']}
     ContactCreate:
-      allOf:
-        - $ref: '#/components/schemas/ContactWrite'
-        - type: object
-          required: [source]
-          properties:
-            source: {type: string, enum: [hotprofile, pipedrive, textrequest]}
-            kind: {type: string, enum: [person, business_card, lead, contact]}
+      type: object
+      additionalProperties: false
+      required: [source]
+      description: Absent fields stay as they are; null clears. Limits are the upstream's (422 names each bad field).
+      properties:
+        source: {type: string, enum: [hotprofile, pipedrive, textrequest]}
+        kind: {type: string, enum: [person, business_card, lead, contact]}
+        display_name: {type: [string, 'null']}
+        first_name: {type: [string, 'null']}
+        last_name: {type: [string, 'null']}
+        emails: {type: [array, 'null'], items: {$ref: '#/components/schemas/ContactPointInput'}}
+        phones: {type: [array, 'null'], items: {$ref: '#/components/schemas/ContactPointInput'}}
+        company_id: {type: [string, 'null'], pattern: '^(pipedrive:organization|hotprofile:client):[1-9][0-9]{0,9}$'}
+        title: {type: [string, 'null']}
+        address: {type: [string, 'null']}
+        owner_id: {type: [string, 'null'], pattern: '^(pipedrive|hotprofile):user:[1-9][0-9]{0,9}$'}
+        tags: {type: [array, 'null'], items: {type: string}}
+        note: {type: [string, 'null']}
+        custom_fields: {type: [object, 'null']}
     Company:
       allOf:
         - $ref: '#/components/schemas/Record'
@@ -1686,13 +1722,21 @@ components:
         note: {type: [string, 'null']}
         custom_fields: {type: [object, 'null']}
     CompanyCreate:
-      allOf:
-        - $ref: '#/components/schemas/CompanyWrite'
-        - type: object
-          required: [source, name]
-          properties:
-            source: {type: string, enum: [hotprofile, pipedrive]}
-            kind: {type: string, enum: [organization, client]}
+      type: object
+      additionalProperties: false
+      required: [source, name]
+      properties:
+        source: {type: string, enum: [hotprofile, pipedrive]}
+        kind: {type: string, enum: [organization, client]}
+        name: {type: [string, 'null']}
+        website: {type: [string, 'null']}
+        emails: {type: [array, 'null'], items: {$ref: '#/components/schemas/ContactPointInput'}}
+        phones: {type: [array, 'null'], items: {$ref: '#/components/schemas/ContactPointInput'}}
+        address: {type: [string, 'null']}
+        industry: {type: [string, 'null']}
+        owner_id: {type: [string, 'null']}
+        note: {type: [string, 'null']}
+        custom_fields: {type: [object, 'null']}
     Money:
       type: [object, 'null']
       required: [amount, currency]
@@ -1712,7 +1756,7 @@ components:
             pipeline: {$ref: '#/components/schemas/Ref'}
             contact_id: {type: [string, 'null']}
             company_id: {type: [string, 'null']}
-            expected_close_date: {type: [string, 'null'], description: YYYY-MM-DD}
+            expected_close_date: {type: [string, 'null'], format: date}
             lost_reason: {type: [string, 'null']}
             owner_id: {type: [string, 'null']}
             created_at: {$ref: '#/components/schemas/Timestamp'}
@@ -1730,24 +1774,39 @@ components:
           additionalProperties: false
           properties:
             amount: {type: [number, 'null']}
-            currency: {type: [string, 'null'], description: ISO 4217, three capital letters}
+            currency: {type: [string, 'null'], pattern: '^[A-Z]{3}$', description: ISO 4217}
         status: {type: [string, 'null'], enum: [open, won, lost, null]}
-        stage_id: {type: [string, 'null']}
-        pipeline_id: {type: [string, 'null']}
-        contact_id: {type: [string, 'null']}
-        company_id: {type: [string, 'null']}
-        expected_close_date: {type: [string, 'null'], description: YYYY-MM-DD}
+        stage_id: {type: [string, 'null'], pattern: '^pipedrive:stage:[1-9][0-9]{0,9}$'}
+        pipeline_id: {type: [string, 'null'], pattern: '^pipedrive:pipeline:[1-9][0-9]{0,9}$'}
+        contact_id: {type: [string, 'null'], pattern: '^pipedrive:person:[1-9][0-9]{0,9}$'}
+        company_id: {type: [string, 'null'], pattern: '^pipedrive:organization:[1-9][0-9]{0,9}$'}
+        expected_close_date: {type: [string, 'null'], format: date}
         lost_reason: {type: [string, 'null'], description: Only with status lost.}
-        owner_id: {type: [string, 'null']}
+        owner_id: {type: [string, 'null'], pattern: '^pipedrive:user:[1-9][0-9]{0,9}$'}
         custom_fields: {type: [object, 'null']}
     DealCreate:
-      allOf:
-        - $ref: '#/components/schemas/DealWrite'
-        - type: object
-          required: [title]
+      type: object
+      additionalProperties: false
+      required: [title]
+      properties:
+        source: {type: string, enum: [pipedrive]}
+        kind: {type: string, enum: [deal]}
+        title: {type: [string, 'null']}
+        value:
+          type: [object, 'null']
+          additionalProperties: false
           properties:
-            source: {type: string, enum: [pipedrive]}
-            kind: {type: string, enum: [deal]}
+            amount: {type: [number, 'null']}
+            currency: {type: [string, 'null'], pattern: '^[A-Z]{3}$', description: ISO 4217}
+        status: {type: [string, 'null'], enum: [open, won, lost, null]}
+        stage_id: {type: [string, 'null'], pattern: '^pipedrive:stage:[1-9][0-9]{0,9}$'}
+        pipeline_id: {type: [string, 'null'], pattern: '^pipedrive:pipeline:[1-9][0-9]{0,9}$'}
+        contact_id: {type: [string, 'null'], pattern: '^pipedrive:person:[1-9][0-9]{0,9}$'}
+        company_id: {type: [string, 'null'], pattern: '^pipedrive:organization:[1-9][0-9]{0,9}$'}
+        expected_close_date: {type: [string, 'null'], format: date}
+        lost_reason: {type: [string, 'null'], description: Only with status lost.}
+        owner_id: {type: [string, 'null'], pattern: '^pipedrive:user:[1-9][0-9]{0,9}$'}
+        custom_fields: {type: [object, 'null']}
     Pipeline:
       allOf:
         - $ref: '#/components/schemas/Record'
@@ -1799,19 +1858,32 @@ components:
         subject: {type: [string, 'null']}
         type: {type: [string, 'null']}
         done: {type: [boolean, 'null']}
-        due_date: {type: [string, 'null'], description: YYYY-MM-DD}
-        due_time: {type: [string, 'null'], description: 'HH:MM'}
-        duration: {type: [string, 'null'], description: 'HH:MM'}
+        due_date: {type: [string, 'null'], format: date}
+        due_time: {type: [string, 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$'}
+        duration: {type: [string, 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$'}
         note: {type: [string, 'null']}
-        deal_id: {type: [string, 'null']}
-        contact_id: {type: [string, 'null']}
-        company_id: {type: [string, 'null']}
-        owner_id: {type: [string, 'null']}
+        deal_id: {type: [string, 'null'], pattern: '^pipedrive:deal:[1-9][0-9]{0,9}$'}
+        contact_id: {type: [string, 'null'], pattern: '^pipedrive:person:[1-9][0-9]{0,9}$'}
+        company_id: {type: [string, 'null'], pattern: '^pipedrive:organization:[1-9][0-9]{0,9}$'}
+        owner_id: {type: [string, 'null'], pattern: '^pipedrive:user:[1-9][0-9]{0,9}$'}
     ActivityCreate:
-      allOf:
-        - $ref: '#/components/schemas/ActivityWrite'
-        - type: object
-          required: [subject]
+      type: object
+      additionalProperties: false
+      required: [subject]
+      properties:
+        source: {type: string, enum: [pipedrive]}
+        kind: {type: string, enum: [activity]}
+        subject: {type: [string, 'null']}
+        type: {type: [string, 'null']}
+        done: {type: [boolean, 'null']}
+        due_date: {type: [string, 'null'], format: date}
+        due_time: {type: [string, 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$'}
+        duration: {type: [string, 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$'}
+        note: {type: [string, 'null']}
+        deal_id: {type: [string, 'null'], pattern: '^pipedrive:deal:[1-9][0-9]{0,9}$'}
+        contact_id: {type: [string, 'null'], pattern: '^pipedrive:person:[1-9][0-9]{0,9}$'}
+        company_id: {type: [string, 'null'], pattern: '^pipedrive:organization:[1-9][0-9]{0,9}$'}
+        owner_id: {type: [string, 'null'], pattern: '^pipedrive:user:[1-9][0-9]{0,9}$'}
     Note:
       allOf:
         - $ref: '#/components/schemas/Record'
@@ -1852,7 +1924,7 @@ components:
       required: [to, body]
       properties:
         source: {type: string, enum: [textrequest]}
-        to: {type: string, description: A US number.}
+        to: {type: string, pattern: '^\\+?1?[ .-]?\\(?[2-9][0-9]{2}\\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}$', description: 'A US number: 10 digits, or 11 starting with 1; spaces, dots, dashes and parentheses allowed.'}
         body: {type: string, maxLength: 1600}
         sender_name: {type: [string, 'null'], maxLength: 41}
         media: {type: [array, 'null'], items: {type: string, format: uri}}

@@ -30,12 +30,13 @@ extension Router {
             add(.POST, spec.path, .async { request, ctx in
                 await APIHandler.idempotent(request, ctx, services.idempotency) {
                     await APIHandler.run(ctx) { () throws(GatewayError) in
+                        let raw = try Self.includeRaw(request)
                         let write = try W.parse(try APIHandler.jsonBody(request))
                         let (src, kind) = try Self.creator(spec, write)
                         let errors = src.validate(kind: kind, write, creating: true)
                         if !errors.isEmpty { throw .validation(errors) }
                         let created = try await src.create(kind: kind, write, context: services.context(source: src.source, request: ctx))
-                        return .json(201, created.json(includeRaw: Self.includeRaw(request)),
+                        return .json(201, created.json(includeRaw: raw),
                                      headers: ["Location": "\(spec.path)/\(Self.pathEscaped(created.id.description))"])
                     }
                 }
@@ -44,10 +45,10 @@ extension Router {
         if spec.operations.contains(.get) {
             add(.GET, spec.path + "/{id}", .async { request, ctx in
                 await APIHandler.run(ctx) { () throws(GatewayError) in
-                    try Self.onlyInclude(request)
+                    let raw = try Self.includeRaw(request)
                     let (src, id) = try Self.owner(spec, ctx)
                     let object = try await src.get(id, context: services.context(source: src.source, request: ctx))
-                    return .json(200, object.json(includeRaw: Self.includeRaw(request)))
+                    return .json(200, object.json(includeRaw: raw))
                 }
             })
         }
@@ -55,6 +56,7 @@ extension Router {
             add(.PATCH, spec.path + "/{id}", .async { request, ctx in
                 await APIHandler.idempotent(request, ctx, services.idempotency) {
                     await APIHandler.run(ctx) { () throws(GatewayError) in
+                        let raw = try Self.includeRaw(request)
                         let write = try W.parse(try APIHandler.jsonBody(request))
                         let (src, id) = try Self.owner(spec, ctx)
                         var errors: [FieldError] = []
@@ -63,7 +65,7 @@ extension Router {
                         errors += src.validate(kind: id.kind, write, creating: false)
                         if !errors.isEmpty { throw .validation(errors) }
                         let updated = try await src.update(id, write, context: services.context(source: src.source, request: ctx))
-                        return .json(200, updated.json(includeRaw: Self.includeRaw(request)))
+                        return .json(200, updated.json(includeRaw: raw))
                     }
                 }
             })
@@ -72,6 +74,7 @@ extension Router {
             add(.DELETE, spec.path + "/{id}", .async { request, ctx in
                 await APIHandler.idempotent(request, ctx, services.idempotency) {
                     await APIHandler.run(ctx) { () throws(GatewayError) in
+                        if let q = request.query, !q.isEmpty { throw .badRequest("DELETE takes no query parameters") }
                         let (src, id) = try Self.owner(spec, ctx)
                         try await src.delete(id, context: services.context(source: src.source, request: ctx))
                         return HTTPResponse(status: 204)
@@ -114,15 +117,13 @@ extension Router {
         return (src, id)
     }
 
-    static func includeRaw(_ request: HTTPRequest) -> Bool {
-        FormEncoding.pairs(request.query ?? "")?.contains { $0.0 == "include" && $0.1 == "raw" } ?? false
-    }
-
-    /// Single-record reads take `include=raw` and nothing else.
-    static func onlyInclude(_ request: HTTPRequest) throws(GatewayError) {
+    /// Single-record routes take `include=raw` and no other query parameter; checked
+    /// before anything reaches an upstream.
+    static func includeRaw(_ request: HTTPRequest) throws(GatewayError) -> Bool {
         guard let pairs = FormEncoding.pairs(request.query ?? "") else { throw .badRequest("the query string is not valid percent-encoded UTF-8") }
         let bad = pairs.filter { !($0.0 == "include" && $0.1 == "raw") }
         if !bad.isEmpty { throw .badRequest("invalid query parameters", bad.map { FieldError($0.0, $0.0 == "include" ? "the only value is raw" : "unknown query parameter") }) }
+        return !pairs.isEmpty
     }
 
     static func pathEscaped(_ s: String) -> String {

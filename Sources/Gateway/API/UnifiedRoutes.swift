@@ -54,12 +54,13 @@ extension Router {
         add(.POST, path, .async { request, ctx in
             await APIHandler.idempotent(request, ctx, services.idempotency) {
                 await APIHandler.run(ctx) { () throws(GatewayError) in
+                    let raw = try Self.includeRaw(request)
                     let write = try NoteWrite.parse(try APIHandler.jsonBody(request))
                     let (src, parentID) = try source(ctx)
                     let errors = src.validate(write)
                     if !errors.isEmpty { throw .validation(errors) }
                     let note = try await src.create(parent: parentID, write, context: services.context(source: src.source, request: ctx))
-                    return .json(201, note.json(includeRaw: Self.includeRaw(request)))
+                    return .json(201, note.json(includeRaw: raw))
                 }
             }
         })
