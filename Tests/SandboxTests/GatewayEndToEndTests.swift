@@ -252,3 +252,45 @@ struct GatewayEndToEndTests {
         #expect(!failed.text.contains("sandbox-key") && !missing.text.contains("sandbox-key"))
     }
 }
+
+@Suite("Gateway end to end: the remaining routes")
+struct GatewayRemainingRoutesTests {
+    @Test func everyOtherRouteAnswersOverTheWire() async throws {
+        let fx = try GatewayFixture()
+        let conversations = try await fx.call("GET", "/conversations?limit=5")
+        #expect(conversations.status == 200, "\(conversations.text)")
+        #expect(conversations.json?["data"]?.arrayValue?.count == 5)
+        #expect(conversations.json?["data"]?[0]?["id"]?.stringValue?.hasPrefix("textrequest:conversation:1:") == true)
+
+        let pipelines = try await fx.call("GET", "/pipelines")
+        let pipelineID = try #require(pipelines.json?["data"]?[0]?["id"]?.stringValue)
+        let pipeline = try await fx.call("GET", "/pipelines/\(pipelineID)")
+        #expect(pipeline.json?["id"]?.stringValue == pipelineID)
+
+        let company = try await fx.call("GET", "/companies/pipedrive:organization:1")
+        #expect(company.status == 200)
+        let renamed = try await fx.call("PATCH", "/companies/pipedrive:organization:1", json: ["name": "Renamed KK"])
+        #expect(renamed.json?["name"] == "Renamed KK")
+        #expect(try await fx.call("DELETE", "/companies/pipedrive:organization:2").status == 204)
+
+        for parent in ["/contacts/pipedrive:person:1", "/companies/pipedrive:organization:1"] {
+            let content = "note on \(parent)"
+            let added = try await fx.call("POST", "\(parent)/notes", json: ["content": .string(content)])
+            #expect(added.status == 201, "\(added.text)")
+            let notes = try await fx.call("GET", "\(parent)/notes?limit=200")
+            let contents = notes.json?["data"]?.arrayValue?.compactMap { $0["content"]?.stringValue } ?? []
+            #expect(contents.contains(content))
+        }
+        #expect(try await fx.call("GET", "/contacts/hotprofile:lead:7001/notes").status == 404)
+
+        let deal = try await fx.call("POST", "/deals", json: ["title": "To delete"])
+        let dealID = try #require(deal.json?["id"]?.stringValue)
+        #expect(try await fx.call("DELETE", "/deals/\(dealID)").status == 204)
+        #expect(try await fx.call("GET", "/deals/\(dealID)").status == 404)
+
+        let spec = try await fx.call("GET", "/openapi.yaml")
+        #expect(spec.status == 200)
+        #expect(spec.text.hasPrefix("openapi: 3.1.0"))
+        #expect(spec.headers["Content-Type"]?.hasPrefix("application/yaml") == true)
+    }
+}
