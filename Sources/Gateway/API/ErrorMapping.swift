@@ -43,6 +43,12 @@ extension Problem {
             upstream = ["source": .string(source), "status": .null, "body": .null]
         case .transport(let source, let t):
             switch t {
+            case .rateLimited(let seconds):
+                self.init(status: 429, detail: "\(source)'s rate limit has no room for this request before its deadline", type: ProblemType.rateLimited)
+                headers.add("Retry-After", String(max(1, seconds)))
+            case .circuitOpen(let seconds):
+                self.init(status: 503, detail: "\(source) is failing; calls to it are paused", type: ProblemType.upstreamFailed)
+                headers.add("Retry-After", String(max(1, seconds)))
             case .connectTimeout, .timeout, .lowSpeedTimeout:
                 self.init(status: 504, detail: "\(source) did not answer in time (\(t))", type: ProblemType.upstreamTimeout)
             default:

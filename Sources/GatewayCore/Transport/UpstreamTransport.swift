@@ -28,6 +28,41 @@ public struct UpstreamTimeouts: Sendable, Equatable {
     }
 }
 
+/// What an adapter tells the layers between it and the network (cache, rate limiter,
+/// breaker) about one request; curl ignores it.
+public struct UpstreamHints: Sendable, Equatable {
+    /// A read whose answer may be cached for the TTL of this resource class (`contacts`,
+    /// `deals`, `metadata`, ...); nil: never cached. HotProfile reads are POSTs, so this is
+    /// the adapter's call, not the method's.
+    public var cacheClass: String?
+    /// For a read: what the answer is about (`pipedrive:person:5`, `pipedrive:persons`).
+    /// For a write: what it changes, so cached reads with any of these tags are dropped.
+    public var tags: [String]
+    /// Safe to send again after a 429 or a connection error (reads; never a write).
+    public var retryable: Bool
+    /// The limiter bucket beyond the upstream's general one (`send`: Text Request's one
+    /// message per second; `search`: Pipedrive's search window).
+    public var bucket: String?
+    /// When the client stops waiting (default 10 s after arrival, `Prefer: wait=N` less):
+    /// the limiter never queues a request past it, and reads are not retried past it.
+    public var deadline: LoopInstant?
+
+    public init(cacheClass: String? = nil, tags: [String] = [], retryable: Bool = false, bucket: String? = nil) {
+        self.cacheClass = cacheClass
+        self.tags = tags
+        self.retryable = retryable
+        self.bucket = bucket
+    }
+
+    public static func read(_ cacheClass: String?, tags: [String] = []) -> UpstreamHints {
+        UpstreamHints(cacheClass: cacheClass, tags: tags, retryable: true)
+    }
+
+    public static func write(invalidating tags: [String], bucket: String? = nil) -> UpstreamHints {
+        UpstreamHints(cacheClass: nil, tags: tags, retryable: false, bucket: bucket)
+    }
+}
+
 public struct UpstreamRequest: Sendable {
     public var method: String
     public var url: String
@@ -35,6 +70,7 @@ public struct UpstreamRequest: Sendable {
     public var body: [UInt8]
     public var timeouts: UpstreamTimeouts
     public var maxResponseBytes: Int
+    public var hints = UpstreamHints()
 
     public init(
         method: String = "GET",
@@ -78,7 +114,25 @@ public struct UpstreamTimings: Sendable, Equatable {
     }
 }
 
+/// How the cache in front of the transport answered (RFC 9211 `Cache-Status` terms).
+public struct CacheOutcome: Sendable, Equatable {
+    public enum Kind: String, Sendable { case hit, stale, miss, coalesced }
+    public var kind: Kind
+    /// Seconds since the stored answer was fetched (0 for a miss).
+    public var age: Int
+    /// Seconds of freshness left (negative when stale).
+    public var ttl: Int
+
+    public init(kind: Kind, age: Int, ttl: Int) {
+        self.kind = kind
+        self.age = age
+        self.ttl = ttl
+    }
+}
+
 public struct UpstreamResponse: Sendable {
+    /// Set by a caching layer; nil when the response came from the network uncached.
+    public var cacheOutcome: CacheOutcome?
     public var status: Int
     /// The final response's header fields in arrival order (interim 1xx responses dropped;
     /// chunked trailers, if any, appended).
@@ -125,6 +179,11 @@ public enum TransportError: Error, Equatable, Sendable {
     case redirectRefused
     case cancelled
     case other(code: Int, message: String)
+    // Refused by the layers in front of the transport (nothing was sent).
+    /// The rate limiter could not fit the request before its deadline.
+    case rateLimited(retryAfterSeconds: Int)
+    /// The upstream's circuit breaker is open.
+    case circuitOpen(retryAfterSeconds: Int)
 }
 
 extension UpstreamRequest {
