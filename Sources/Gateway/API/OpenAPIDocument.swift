@@ -1924,7 +1924,7 @@ components:
       required: [to, body]
       properties:
         source: {type: string, enum: [textrequest]}
-        to: {type: string, pattern: '^\\+?1?[ .-]?\\(?[2-9][0-9]{2}\\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}$', description: 'A US number: 10 digits, or 11 starting with 1; spaces, dots, dashes and parentheses allowed.'}
+        to: {type: string, pattern: '^\+?1?[ .-]?\(?[2-9][0-9]{2}\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}$', description: 'A US number: 10 digits, or 11 starting with 1; spaces, dots, dashes and parentheses allowed.'}
         body: {type: string, maxLength: 1600}
         sender_name: {type: [string, 'null'], maxLength: 41}
         media: {type: [array, 'null'], items: {type: string, format: uri}}
