@@ -49,7 +49,7 @@ public final class GatewayServices: Sendable {
     /// every upstream answer of `source`.
     func context(source: String, request: RequestContext) -> AdapterContext {
         let inner = transport(for: request.loop) ?? UnavailableTransport()
-        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock),
+        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock, record: request.record),
                               requestID: request.requestID)
     }
 
@@ -84,19 +84,34 @@ public final class UpstreamBoard: Sendable {
     public func entry(_ source: String) -> Entry? { entries.withLock { $0[source] } }
 }
 
+/// The per-request end of the transport stack: applies the client's deadline and
+/// revalidation wish to every upstream call, and notes each answer on the board (for
+/// `/upstreams`) and in the request's record (for `Cache-Status` and `sources`).
 struct BoardTransport: UpstreamTransport {
     let inner: any UpstreamTransport
     let source: String
     let board: UpstreamBoard
     let clock: any WallClock
+    let record: RequestRecord
 
     func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
+        var request = request
+        if request.hints.deadline == nil { request.hints.deadline = record.deadline }
+        if record.revalidate && request.hints.cacheClass != nil { request.headers.replaceOrAdd("X-Gateway-Revalidate", "1") }
         do {
             let r = try await inner.send(request)
-            board.record(source, status: r.status, error: nil, at: clock.nowMillis())
+            // Answers served by the cache are not upstream calls.
+            if r.cacheOutcome == nil || r.cacheOutcome?.kind == .miss {
+                board.record(source, status: r.status, error: nil, at: clock.nowMillis())
+            }
+            record.add(.init(source: source, status: r.status, cache: r.cacheOutcome))
             return r
         } catch {
-            board.record(source, status: nil, error: "\(error)", at: clock.nowMillis())
+            switch error {
+            case .rateLimited, .circuitOpen: break
+            default: board.record(source, status: nil, error: "\(error)", at: clock.nowMillis())
+            }
+            record.add(.init(source: source, status: nil, cache: nil))
             throw error
         }
     }

@@ -27,7 +27,7 @@ struct MergedList<Object: UnifiedObject> {
 enum ListEngine {
     static let maxPartFailures = 3
 
-    static func page<O, W>(resource: String, sources all: [any ResourceSource<O, W>], query: ListQuery,
+    static func page<O, W>(resource: String, sources all: [any ResourceSource<O, W>], query: ListQuery, record: RequestRecord? = nil,
                            context: @escaping @Sendable (String) -> AdapterContext) async throws(GatewayError) -> MergedList<O> {
         let chosen = try select(all, query.sources, resource: resource)
         let binding = ListCursor.hash(query.binding)
@@ -126,6 +126,8 @@ enum ListEngine {
                 list.sources.append((src.source, "error", e.summary))
             } else if let note = notes[src.source] {
                 list.sources.append((src.source, "error", note))
+            } else if record?.servedStale(src.source) == true {
+                list.sources.append((src.source, "stale", nil))
             } else {
                 list.sources.append((src.source, "ok", nil))
             }

@@ -19,7 +19,7 @@ extension Router {
             add(.GET, spec.path, .async { request, ctx in
                 await APIHandler.run(ctx) { () throws(GatewayError) in
                     let (query, _) = try ListQuery.parse(request, filters: spec.filters, statuses: spec.statuses)
-                    let page = try await ListEngine.page(resource: resource, sources: spec.sources, query: query) {
+                    let page = try await ListEngine.page(resource: resource, sources: spec.sources, query: query, record: ctx.record) {
                         services.context(source: $0, request: ctx)
                     }
                     return .json(200, page.json(includeRaw: query.includeRaw))

@@ -21,17 +21,14 @@ public final class GatewayResponder: HTTPResponder {
             r.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             writer.send(r)
         case .found(let handler, _, let params):
-            let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop)
+            let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop, record: RequestRecord(request: request))
             switch handler {
             case .sync(let h):
-                var r = h(request, ctx)
-                r.headers.replaceOrAdd("X-Request-Id", requestID)
-                writer.send(r)
+                writer.send(finishResponse(h(request, ctx), request, ctx))
             case .async(let h):
-                Task(executorPreference: loop) {
-                    var r = await h(request, ctx)
-                    r.headers.replaceOrAdd("X-Request-Id", requestID)
-                    writer.send(r)
+                Task(executorPreference: loop) { [request, ctx] in
+                    let r = await h(request, ctx)
+                    writer.send(finishResponse(r, request, ctx))
                 }
             }
         }
@@ -43,6 +40,30 @@ public final class GatewayResponder: HTTPResponder {
         for c in v.utf8 where c < 0x21 || c > 0x7E || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return nil }
         return v
     }
+}
+
+/// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from
+/// the upstream cache, a validator (`ETag`), and a 304 when the client already has it.
+func finishResponse(_ response: HTTPResponse, _ request: HTTPRequest, _ ctx: RequestContext) -> HTTPResponse {
+    var r = response
+    r.headers.replaceOrAdd("X-Request-Id", ctx.requestID)
+    if let wait = ctx.record.appliedWait { r.headers.replaceOrAdd("Preference-Applied", "wait=\(wait)") }
+    guard request.method == .GET || request.method == .HEAD else { return r }
+    if let cache = ctx.record.cacheHeaders {
+        r.headers.replaceOrAdd("Cache-Status", cache.status)
+        if let age = cache.age { r.headers.replaceOrAdd("Age", String(age)) }
+    }
+    guard r.status == 200, r.headers["ETag"] == nil else { return r }
+    let etag = ETag.weak(r.body)
+    r.headers.add("ETag", etag)
+    if let inm = request.headers["If-None-Match"], ETag.matches(inm, etag) {
+        var notModified = HTTPResponse(status: 304)
+        for (n, v) in r.headers where n.lowercased() != "content-type" && n.lowercased() != "content-length" {
+            notModified.headers.add(n, v)
+        }
+        return notModified
+    }
+    return r
 }
 
 /// RFC 9457 problem details (§5 of the product contract).
@@ -79,5 +100,28 @@ public struct Problem: Sendable {
         for (n, v) in headers { r.headers.add(n, v) }
         r.headers.add("X-Request-Id", requestID)
         return r
+    }
+}
+
+/// Validators for unified responses (RFC 9110 §8.8.3): a weak tag from the body's bytes.
+enum ETag {
+    static func weak(_ body: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in body { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        let hex = String(h, radix: 16)
+        return "W/\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+    }
+
+    /// `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2): `*`, or any listed tag
+    /// equal to ours once `W/` is ignored.
+    static func matches(_ header: String, _ etag: String) -> Bool {
+        let ours = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
+        for part in header.split(separator: ",") {
+            var t = String(part).trimmingCharacters(in: " \t")
+            if t == "*" { return true }
+            if t.hasPrefix("W/") { t.removeFirst(2) }
+            if t == ours { return true }
+        }
+        return false
     }
 }

@@ -5,6 +5,16 @@ public struct RequestContext: Sendable {
     public let requestID: String
     public let pathParameters: [String: String]
     public let loop: EventLoop
+    /// What the request did upstream (cache outcomes) and what it asked of the layers in
+    /// front of the upstreams.
+    public var record = RequestRecord()
+
+    public init(requestID: String, pathParameters: [String: String], loop: EventLoop, record: RequestRecord = RequestRecord()) {
+        self.requestID = requestID
+        self.pathParameters = pathParameters
+        self.loop = loop
+        self.record = record
+    }
 }
 
 /// A route's work. Synchronous handlers answer on the loop thread at once (the fast path);

@@ -34,8 +34,9 @@ public struct UpstreamCaller: Sendable {
         self.settings = settings
     }
 
+    /// `cacheReads: false` (passthrough): reads skip the cache; writes still drop what they change.
     public func call(_ method: String, _ path: String, query: [(String, String)] = [],
-                     headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+                     headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], cacheReads: Bool = true,
                      context: AdapterContext) async throws(GatewayError) -> UpstreamResponse {
         var url = settings.baseURL + path
         if !query.isEmpty {
@@ -45,7 +46,9 @@ public struct UpstreamCaller: Sendable {
         if h["Accept"] == nil { h.add("Accept", "application/json") }
         if !body.isEmpty, h["Content-Type"] == nil { h.add("Content-Type", "application/json") }
         h.add("X-Request-Id", context.requestID)
-        let request = UpstreamRequest(method: method, url: url, headers: h, body: body, timeouts: settings.timeouts)
+        var request = UpstreamRequest(method: method, url: url, headers: h, body: body, timeouts: settings.timeouts)
+        request.hints = UpstreamHintRules.hints(source: source, method: method, path: path)
+        if !cacheReads { request.hints.cacheClass = nil }
         do {
             return try await context.transport.send(request)
         } catch {

@@ -74,6 +74,6 @@ struct HotProfilePassthrough: PassthroughSource {
         } else {
             pairs.append(("api_key", key))
         }
-        return try await api.caller.call(method.uppercased(), path, query: pairs, headers: h, body: out, context: context)
+        return try await api.caller.call(method.uppercased(), path, query: pairs, headers: h, body: out, cacheReads: false, context: context)
     }
 }

@@ -23,7 +23,7 @@ struct PipedrivePassthrough: PassthroughSource {
         var h = HTTPHeaders()
         for name in Self.forwardedHeaders { if let v = headers[name] { h.add(name, v) } }
         for (name, value) in client.authHeaders { h.add(name, value) }
-        return try await client.caller.call(m, q.map { p + "?" + $0 } ?? p, headers: h, body: body, context: context)
+        return try await client.caller.call(m, q.map { p + "?" + $0 } ?? p, headers: h, body: body, cacheReads: false, context: context)
     }
 
     /// The path with a leading `/`, or `.badRequest` when it could leave `/api/v1/`/`/api/v2/`

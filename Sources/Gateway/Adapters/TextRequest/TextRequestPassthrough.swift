@@ -32,7 +32,7 @@ struct TextRequestPassthrough: PassthroughSource {
             for (name, value) in headers where !Self.dropped.contains(name.lowercased()) { h.add(name, value) }
             h.add("x-api-key", api.caller.settings.credential)
             let target = p + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
-            return try await api.caller.call(m, target, headers: h, body: body, context: context)
+            return try await api.caller.call(m, target, headers: h, body: body, cacheReads: false, context: context)
         }
         throw .badRequest("passthrough path refused: \(reason)")
     }
