@@ -233,6 +233,9 @@ paths:
       tags: [contacts]
       summary: List contacts across sources (merged; per-source status in `sources`).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourceContacts'
@@ -247,15 +250,23 @@ paths:
           description: A page of contacts.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ContactList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -263,6 +274,7 @@ paths:
       tags: [contacts]
       summary: Create a contact in the source the body names.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -292,6 +304,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /contacts/{id}:
@@ -302,15 +316,24 @@ paths:
       tags: [contacts]
       summary: One contact by its unified id.
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
         '200':
           description: The contact.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Contact'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -319,6 +342,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     patch:
@@ -326,6 +351,7 @@ paths:
       tags: [contacts]
       summary: 'Change fields of a contact (absent fields unchanged, null clears).'
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -358,6 +384,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     delete:
@@ -365,6 +393,7 @@ paths:
       tags: [contacts]
       summary: Delete a contact upstream.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
         '204':
@@ -386,6 +415,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /companies:
@@ -394,6 +425,9 @@ paths:
       tags: [companies]
       summary: List companies across sources (merged; per-source status in `sources`).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourceCompanies'
@@ -405,15 +439,23 @@ paths:
           description: A page of companies.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/CompanyList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -421,6 +463,7 @@ paths:
       tags: [companies]
       summary: Create a company in the source the body names.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -450,6 +493,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /companies/{id}:
@@ -460,15 +505,24 @@ paths:
       tags: [companies]
       summary: One company by its unified id.
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
         '200':
           description: The company.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Company'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -477,6 +531,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     patch:
@@ -484,6 +540,7 @@ paths:
       tags: [companies]
       summary: 'Change fields of a company (absent fields unchanged, null clears).'
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -516,6 +573,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     delete:
@@ -523,6 +582,7 @@ paths:
       tags: [companies]
       summary: Delete a company upstream.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
         '204':
@@ -544,6 +604,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /deals:
@@ -552,6 +614,9 @@ paths:
       tags: [deals]
       summary: List deals across sources (merged; per-source status in `sources`).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourcePipedrive'
@@ -568,15 +633,23 @@ paths:
           description: A page of deals.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/DealList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -584,6 +657,7 @@ paths:
       tags: [deals]
       summary: Create a deal in the source the body names.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -613,6 +687,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /deals/{id}:
@@ -623,15 +699,24 @@ paths:
       tags: [deals]
       summary: One deal by its unified id.
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
         '200':
           description: The deal.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Deal'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -640,6 +725,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     patch:
@@ -647,6 +734,7 @@ paths:
       tags: [deals]
       summary: 'Change fields of a deal (absent fields unchanged, null clears).'
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -679,6 +767,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     delete:
@@ -686,6 +776,7 @@ paths:
       tags: [deals]
       summary: Delete a deal upstream.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
         '204':
@@ -707,6 +798,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /pipelines:
@@ -715,6 +808,9 @@ paths:
       tags: [deals]
       summary: List pipelines across sources (merged; per-source status in `sources`).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourcePipedrive'
@@ -724,15 +820,23 @@ paths:
           description: A page of pipelines.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/PipelineList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /pipelines/{id}:
@@ -743,12 +847,19 @@ paths:
       tags: [deals]
       summary: One pipeline by its unified id.
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
         '200':
           description: The pipeline.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Pipeline'}
@@ -760,6 +871,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /stages:
@@ -768,6 +881,9 @@ paths:
       tags: [deals]
       summary: List stages across sources (merged; per-source status in `sources`).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourcePipedrive'
@@ -778,15 +894,23 @@ paths:
           description: A page of stages.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/StageList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /stages/{id}:
@@ -797,12 +921,19 @@ paths:
       tags: [deals]
       summary: One stage by its unified id.
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
         '200':
           description: The stage.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Stage'}
@@ -814,6 +945,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /activities:
@@ -822,6 +955,9 @@ paths:
       tags: [activities]
       summary: List activities across sources (merged; per-source status in `sources`).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourcePipedrive'
@@ -835,15 +971,23 @@ paths:
           description: A page of activities.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ActivityList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '429':
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -851,6 +995,7 @@ paths:
       tags: [activities]
       summary: Create a activity in the source the body names.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -880,6 +1025,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /contacts/{id}/notes:
@@ -890,6 +1037,9 @@ paths:
       tags: [notes]
       summary: Notes on a contact (Pipedrive).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/IncludeRaw'
@@ -898,9 +1048,15 @@ paths:
           description: A page of notes.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/NoteList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -909,6 +1065,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -916,6 +1074,7 @@ paths:
       tags: [notes]
       summary: Add a note to a contact.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -946,6 +1105,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /companies/{id}/notes:
@@ -956,6 +1117,9 @@ paths:
       tags: [notes]
       summary: Notes on a company (Pipedrive).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/IncludeRaw'
@@ -964,9 +1128,15 @@ paths:
           description: A page of notes.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/NoteList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -975,6 +1145,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -982,6 +1154,7 @@ paths:
       tags: [notes]
       summary: Add a note to a company.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -1012,6 +1185,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /deals/{id}/notes:
@@ -1022,6 +1197,9 @@ paths:
       tags: [notes]
       summary: Notes on a deal (Pipedrive).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/IncludeRaw'
@@ -1030,9 +1208,15 @@ paths:
           description: A page of notes.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/NoteList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -1041,6 +1225,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -1048,6 +1234,7 @@ paths:
       tags: [notes]
       summary: Add a note to a deal.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -1078,6 +1265,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /messages:
@@ -1086,6 +1275,9 @@ paths:
       tags: [messages]
       summary: One conversation's messages, oldest first (give contact_id or phone).
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourceMessaging'
@@ -1097,9 +1289,15 @@ paths:
           description: A page of messages.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/MessageList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -1108,6 +1306,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -1115,6 +1315,7 @@ paths:
       tags: [messages]
       summary: Send an SMS (Text Request).
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       requestBody:
@@ -1145,6 +1346,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /conversations:
@@ -1153,6 +1356,9 @@ paths:
       tags: [messages]
       summary: SMS conversations, newest activity first.
       parameters:
+        - $ref: '#/components/parameters/IfNoneMatch'
+        - $ref: '#/components/parameters/CacheControl'
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/SourceMessaging'
@@ -1163,9 +1369,15 @@ paths:
           description: A page of conversations.
           headers:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            ETag: {$ref: '#/components/headers/ETag'}
+            Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+            Age: {$ref: '#/components/headers/Age'}
+            Preference-Applied: {$ref: '#/components/headers/Preference-Applied'}
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ConversationList'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -1174,6 +1386,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /conversations/{id}/archive:
@@ -1184,6 +1398,7 @@ paths:
       tags: [messages]
       summary: Archive a conversation.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
@@ -1206,6 +1421,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /conversations/{id}/unarchive:
@@ -1216,6 +1433,7 @@ paths:
       tags: [messages]
       summary: Unarchive a conversation.
       parameters:
+        - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
@@ -1238,6 +1456,8 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /passthrough/{source}/{path}:
@@ -1261,6 +1481,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     post:
@@ -1285,6 +1507,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     put:
@@ -1309,6 +1533,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     patch:
@@ -1333,6 +1559,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
     delete:
@@ -1352,6 +1580,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '502':
           $ref: '#/components/responses/UpstreamFailed'
+        '503':
+          $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
   /upstreams:
@@ -1474,6 +1704,21 @@ components:
       required: true
       description: A unified id, `<source>:<kind>:<remote id>`.
       schema: {$ref: '#/components/schemas/UnifiedId'}
+    IfNoneMatch:
+      name: If-None-Match
+      in: header
+      description: A validator from an earlier answer's `ETag`; a 304 (no body) when the answer is unchanged.
+      schema: {type: string}
+    CacheControl:
+      name: Cache-Control
+      in: header
+      description: '`no-cache` makes the gateway revalidate with the upstream instead of answering from its cache.'
+      schema: {type: string}
+    Prefer:
+      name: Prefer
+      in: header
+      description: '`wait=N` (0-10): wait at most N seconds for the upstream rate limit before a 429 (default 10).'
+      schema: {type: string, pattern: '^wait=(10|[0-9])$'}
     IdempotencyKey:
       name: Idempotency-Key
       in: header
@@ -1503,6 +1748,13 @@ components:
       content:
         application/problem+json:
           schema: {$ref: '#/components/schemas/Problem'}
+    NotModified:
+      description: The client's copy (If-None-Match) is current; no body.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+        ETag: {$ref: '#/components/headers/ETag'}
+        Cache-Status: {$ref: '#/components/headers/Cache-Status'}
+        Age: {$ref: '#/components/headers/Age'}
     NotFound:
       description: No such record (also when the upstream says so), or not an id this resource serves.
       headers:
@@ -1555,6 +1807,14 @@ components:
       content:
         application/problem+json:
           schema: {$ref: '#/components/schemas/Problem'}
+    CircuitOpen:
+      description: The upstream keeps failing, so calls to it are paused (its circuit breaker is open); retry after `Retry-After` seconds.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+        Retry-After: {schema: {type: integer}}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     UpstreamTimeout:
       description: The upstream did not answer in time.
       headers:
@@ -1578,6 +1838,18 @@ components:
   headers:
     X-Request-Id:
       description: The request's id; echoed if the client sent a short printable one.
+      schema: {type: string}
+    ETag:
+      description: A weak validator of the body, for If-None-Match.
+      schema: {type: string}
+    Cache-Status:
+      description: 'RFC 9211: how the gateway''s cache answered (`hit`, `fwd=uri-miss; stored`, `collapsed`, `detail=stale`).'
+      schema: {type: string}
+    Age:
+      description: Seconds since the upstream answer behind a cached response was fetched.
+      schema: {type: integer, minimum: 0}
+    Preference-Applied:
+      description: The `Prefer` preference honoured.
       schema: {type: string}
     Idempotent-Replayed:
       description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.'
