@@ -1718,7 +1718,7 @@ components:
       name: Prefer
       in: header
       description: '`wait=N` (0-10): wait at most N seconds for the upstream rate limit before a 429 (default 10).'
-      schema: {type: string, pattern: '^wait=(10|[0-9])$'}
+      schema: {type: string}
     IdempotencyKey:
       name: Idempotency-Key
       in: header
