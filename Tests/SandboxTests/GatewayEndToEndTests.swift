@@ -233,6 +233,11 @@ struct GatewayEndToEndTests {
         #expect(pd["reachable"] == true)
         #expect(data.first { $0["source"] == "aranda" }?["configured"] == false)
         #expect(!r.text.contains("sandbox-key"))
+        let metrics = try await fx.call("GET", "/metrics")
+        #expect(metrics.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.text.contains("crmgw_requests_total{route=\"GET /contacts\",code=\"200\"} 1\n"))
+        #expect(metrics.text.contains("crmgw_upstream_requests_total{upstream=\"pipedrive\",code=\"200\"}"))
+        #expect(!metrics.text.contains("sandbox-key"))
     }
 
     @Test func upstreamErrorsKeepTheirMeaningOverTheWire() async throws {

@@ -10,16 +10,18 @@ public final class GatewayServices: Sendable {
     public let settings: [String: UpstreamSettings]
     public let idempotency: IdempotencyStore
     public let board = UpstreamBoard()
+    public let metrics: MetricsRegistry
     let clock: any WallClock
     private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
     private let transports = Mutex<[ObjectIdentifier: any UpstreamTransport]>([:])
 
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
     public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
-                idempotency: IdempotencyStore? = nil,
+                idempotency: IdempotencyStore? = nil, metrics: MetricsRegistry = GatewayMetrics.registry(),
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
         self.settings = settings
+        self.metrics = metrics
         self.clock = clock
         self.idempotency = idempotency ?? IdempotencyStore(clock: clock)
         self.makeTransport = makeTransport
@@ -49,7 +51,7 @@ public final class GatewayServices: Sendable {
     /// every upstream answer of `source`.
     func context(source: String, request: RequestContext) -> AdapterContext {
         let inner = transport(for: request.loop) ?? UnavailableTransport()
-        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock, record: request.record),
+        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock, record: request.record, metrics: metrics),
                               requestID: request.requestID)
     }
 
@@ -93,6 +95,7 @@ struct BoardTransport: UpstreamTransport {
     let board: UpstreamBoard
     let clock: any WallClock
     let record: RequestRecord
+    let metrics: MetricsRegistry
 
     func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
         var request = request
@@ -100,16 +103,26 @@ struct BoardTransport: UpstreamTransport {
         if record.revalidate && request.hints.cacheClass != nil { request.headers.replaceOrAdd("X-Gateway-Revalidate", "1") }
         do {
             let r = try await inner.send(request)
+            if let outcome = r.cacheOutcome {
+                metrics.increment(GatewayMetrics.cacheLookups, [("result", outcome.kind.rawValue)])
+            }
             // Answers served by the cache are not upstream calls.
             if r.cacheOutcome == nil || r.cacheOutcome?.kind == .miss {
                 board.record(source, status: r.status, error: nil, at: clock.nowMillis())
+                metrics.increment(GatewayMetrics.upstreamRequests, [("upstream", source), ("code", String(r.status))])
+                metrics.observe(GatewayMetrics.upstreamDuration, [("upstream", source)], Double(r.timings.total.nanoseconds) / 1e9)
             }
             record.add(.init(source: source, status: r.status, cache: r.cacheOutcome))
             return r
         } catch {
             switch error {
-            case .rateLimited, .circuitOpen: break
-            default: board.record(source, status: nil, error: "\(error)", at: clock.nowMillis())
+            case .rateLimited:
+                metrics.increment(GatewayMetrics.rateLimitRejections, [("upstream", source)])
+            case .circuitOpen:
+                break
+            default:
+                board.record(source, status: nil, error: "\(error)", at: clock.nowMillis())
+                metrics.increment(GatewayMetrics.upstreamRequests, [("upstream", source), ("code", "error")])
             }
             record.add(.init(source: source, status: nil, cache: nil))
             throw error

@@ -1597,6 +1597,18 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/UpstreamList'}
+  /metrics:
+    get:
+      operationId: getMetrics
+      tags: [operations]
+      summary: Prometheus metrics (text exposition 0.0.4) with the names of PRODUCT.md §6.
+      responses:
+        '200':
+          description: The metrics.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+          content:
+            text/plain: {}
   /openapi.yaml:
     get:
       operationId: getOpenAPI

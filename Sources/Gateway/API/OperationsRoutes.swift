@@ -73,3 +73,12 @@ extension Router {
         })
     }
 }
+
+extension Router {
+    /// `/metrics`: the §6 metrics in Prometheus text exposition format 0.0.4.
+    mutating func addMetrics(services: GatewayServices) {
+        add(.GET, "/metrics", .sync { _, _ in
+            HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(services.metrics.exposition().utf8))
+        })
+    }
+}

@@ -27,6 +27,7 @@ extension Router {
         addPassthrough(services: services)
         addUpstreams(services: services)
         addOpenAPI()
+        addMetrics(services: services)
     }
 
     /// `GET/POST /{parent}/{id}/notes`: notes on a contact, company or deal.

@@ -77,7 +77,7 @@ public final class GatewayApplication {
         let loops = [mainLoop] + threads.map(\.loop)
         let routes = router
         let server = HTTPServer(configuration: config, loops: loops, logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop)
+            GatewayResponder(router: routes, loop: loop, metrics: services.metrics)
         }
         serverBox.server = server
         let bound = try server.start()

@@ -4,31 +4,45 @@ import GatewayCore
 public final class GatewayResponder: HTTPResponder {
     let router: Router
     let loop: EventLoop
+    let metrics: MetricsRegistry?
     private var requestIDs = RequestIDGenerator()
 
-    public init(router: Router, loop: EventLoop) {
+    public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil) {
         self.router = router
         self.loop = loop
+        self.metrics = metrics
+    }
+
+    /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}`.
+    private func count(_ route: String, _ request: HTTPRequest, _ status: Int) {
+        countRequest(metrics, loop, route, request, status)
     }
 
     public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
         let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? requestIDs.next()
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
+            count("unmatched", request, 404)
             writer.send(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID))
         case .methodNotAllowed(let allowed):
+            count("unmatched", request, 405)
             var r = Problem(status: 405, detail: "\(request.method.rawValue) is not allowed here").response(requestID: requestID)
             r.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             writer.send(r)
-        case .found(let handler, _, let params):
+        case .found(let handler, let template, let params):
+            let route = "\(request.method.rawValue) \(template)"
             let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop, record: RequestRecord(request: request))
             switch handler {
             case .sync(let h):
-                writer.send(finishResponse(h(request, ctx), request, ctx))
+                let r = finishResponse(h(request, ctx), request, ctx)
+                count(route, request, r.status)
+                writer.send(r)
             case .async(let h):
-                Task(executorPreference: loop) { [request, ctx] in
-                    let r = await h(request, ctx)
-                    writer.send(finishResponse(r, request, ctx))
+                Task(executorPreference: loop) { [request, ctx, metrics, loop] in
+                    let answer = await h(request, ctx)
+                    let r = finishResponse(answer, request, ctx)
+                    countRequest(metrics, loop, route, request, r.status)
+                    writer.send(r)
                 }
             }
         }
@@ -40,6 +54,12 @@ public final class GatewayResponder: HTTPResponder {
         for c in v.utf8 where c < 0x21 || c > 0x7E || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return nil }
         return v
     }
+}
+
+func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: String, _ request: HTTPRequest, _ status: Int) {
+    guard let metrics else { return }
+    metrics.increment(GatewayMetrics.requests, [("route", route), ("code", String(status))])
+    metrics.observe(GatewayMetrics.requestDuration, [("route", route)], Double((loop.now() - request.receivedAt).nanoseconds) / 1e9)
 }
 
 /// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from

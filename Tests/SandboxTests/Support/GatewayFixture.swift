@@ -30,8 +30,9 @@ final class GatewayFixture: @unchecked Sendable {
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .critical
         let routes = router
+        let metrics = services.metrics
         server = HTTPServer(configuration: config, loops: [gatewayThread.loop], logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop)
+            GatewayResponder(router: routes, loop: loop, metrics: metrics)
         }
         address = try server.start()
     }
