@@ -11,6 +11,9 @@ public final class GatewayServices: Sendable {
     public let idempotency: IdempotencyStore
     public let board = UpstreamBoard()
     public let metrics: MetricsRegistry
+    /// One response cache for every loop (§6); nil when caching is off.
+    public let cache: ResponseCache?
+    public let cacheConfig: CacheConfig
     let clock: any WallClock
     private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
     private let transports = Mutex<[ObjectIdentifier: any UpstreamTransport]>([:])
@@ -18,10 +21,13 @@ public final class GatewayServices: Sendable {
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
     public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
                 idempotency: IdempotencyStore? = nil, metrics: MetricsRegistry = GatewayMetrics.registry(),
+                cacheConfig: CacheConfig? = CacheConfig(),
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
         self.settings = settings
         self.metrics = metrics
+        self.cacheConfig = cacheConfig ?? CacheConfig()
+        self.cache = cacheConfig.map { ResponseCache(config: $0) }
         self.clock = clock
         self.idempotency = idempotency ?? IdempotencyStore(clock: clock)
         self.makeTransport = makeTransport
@@ -39,7 +45,9 @@ public final class GatewayServices: Sendable {
     func transport(for loop: EventLoop) -> (any UpstreamTransport)? {
         let key = ObjectIdentifier(loop)
         if let t = transports.withLock({ $0[key] }) { return t }
-        guard let t = try? makeTransport(loop) else { return nil }
+        guard var t = try? makeTransport(loop) else { return nil }
+        // Outermost: cache hits cost no upstream call and no rate-limit token.
+        if let cache { t = CachingTransport(inner: t, cache: cache, config: cacheConfig, clock: loop.clock, loop: loop) }
         return transports.withLock { table in
             if let existing = table[key] { return existing }
             table[key] = t
