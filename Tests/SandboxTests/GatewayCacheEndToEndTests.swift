@@ -1,0 +1,74 @@
+import Testing
+import Gateway
+import GatewayCore
+@testable import Sandbox
+
+/// The cache in front of the adapters, over real sockets against the emulators' counters.
+@Suite("Cache end to end")
+struct GatewayCacheEndToEndTests {
+    @Test func aSecondReadIsAHitAndCostsNoUpstreamCall() async throws {
+        let fx = try GatewayFixture()
+        let first = try await fx.call("GET", "/contacts/pipedrive:person:7")
+        #expect(first.headers["Cache-Status"] == "crm-gateway; fwd=uri-miss; stored")
+        let second = try await fx.call("GET", "/contacts/pipedrive:person:7")
+        #expect(second.status == 200)
+        #expect(second.headers["Cache-Status"]?.hasPrefix("crm-gateway; hit; ttl=") == true)
+        #expect(second.headers["Age"] == "0")
+        #expect(second.json == first.json)
+        #expect(try await fx.upstreamCalls("pipedrive", "persons.get") == 1)
+        // The client's validator gives a 304 without a body.
+        let etag = try #require(second.headers["ETag"])
+        let again = try await fx.call("GET", "/contacts/pipedrive:person:7", headers: [("If-None-Match", etag)])
+        #expect(again.status == 304)
+        #expect(again.text.isEmpty)
+        // no-cache forces one more upstream call.
+        let forced = try await fx.call("GET", "/contacts/pipedrive:person:7", headers: [("Cache-Control", "no-cache")])
+        #expect(forced.headers["Cache-Status"] == "crm-gateway; fwd=request; stored")
+        #expect(try await fx.upstreamCalls("pipedrive", "persons.get") == 2)
+    }
+
+    @Test func concurrentIdenticalColdReadsMakeOneUpstreamCall() async throws {
+        let fx = try GatewayFixture()
+        _ = try await fx.sandboxFixture.setFault("hotprofile", ["mode": "latency", "latency_ms": 300, "count": -1])
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 {
+                group.addTask { try await fx.call("GET", "/contacts/hotprofile:lead:7001").status }
+            }
+            var out: [Int] = []
+            for try await s in group { out.append(s) }
+            return out
+        }
+        #expect(statuses == Array(repeating: 200, count: 50))
+        #expect(try await fx.upstreamCalls("hotprofile", "leads.list") == 1)
+    }
+
+    @Test func aWriteIsReadBackAtOnce() async throws {
+        let fx = try GatewayFixture()
+        let before = try await fx.call("GET", "/contacts/pipedrive:person:9")
+        #expect(before.status == 200)
+        let list = try await fx.call("GET", "/contacts?source=pipedrive&limit=200")
+        #expect(list.status == 200)
+        let patched = try await fx.call("PATCH", "/contacts/pipedrive:person:9", json: ["display_name": "Changed Name"])
+        #expect(patched.status == 200)
+        let after = try await fx.call("GET", "/contacts/pipedrive:person:9")
+        #expect(after.json?["display_name"] == "Changed Name")
+        #expect(after.headers["Cache-Status"] == "crm-gateway; fwd=uri-miss; stored")
+        let listAgain = try await fx.call("GET", "/contacts?source=pipedrive&limit=200")
+        let names = listAgain.json?["data"]?.arrayValue?.compactMap { $0["display_name"]?.stringValue } ?? []
+        #expect(names.contains("Changed Name"))
+    }
+
+    @Test func aFailingUpstreamIsCoveredByAStaleAnswer() async throws {
+        let fx = try GatewayFixture()
+        let fresh = try await fx.call("GET", "/companies/pipedrive:organization:3")
+        #expect(fresh.status == 200)
+        // Past the 60 s TTL of companies only a revalidation would go upstream; force one and fail it.
+        _ = try await fx.sandboxFixture.setFault("pipedrive", ["mode": "status", "status": 503, "count": -1])
+        let covered = try await fx.call("GET", "/companies/pipedrive:organization:3", headers: [("Cache-Control", "no-cache")])
+        #expect(covered.status == 200)
+        #expect(covered.json == fresh.json)
+        #expect(covered.headers["Cache-Status"]?.contains("detail=stale") == true)
+        let list = try await fx.call("GET", "/companies?source=pipedrive&limit=10")
+        #expect(list.status == 502)
+    }
+}
