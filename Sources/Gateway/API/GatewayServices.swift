@@ -16,18 +16,29 @@ public final class GatewayServices: Sendable {
     public let cacheConfig: CacheConfig
     let clock: any WallClock
     private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
-    private let transports = Mutex<[ObjectIdentifier: any UpstreamTransport]>([:])
+    private let transports = Mutex<[String: any UpstreamTransport]>([:])
+    /// Per upstream, shared by every loop: its rate limiter and its circuit breaker (§6).
+    public let limiters: [String: RateLimiter]
+    public let breakers: [String: SharedCircuitBreaker]
 
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
     public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
                 idempotency: IdempotencyStore? = nil, metrics: MetricsRegistry = GatewayMetrics.registry(),
-                cacheConfig: CacheConfig? = CacheConfig(),
+                cacheConfig: CacheConfig? = CacheConfig(), limits: [String: RateLimitConfig]? = nil,
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
         self.settings = settings
         self.metrics = metrics
         self.cacheConfig = cacheConfig ?? CacheConfig()
         self.cache = cacheConfig.map { ResponseCache(config: $0) }
+        var limiters: [String: RateLimiter] = [:]
+        var breakers: [String: SharedCircuitBreaker] = [:]
+        for a in adapters {
+            limiters[a.source] = RateLimiter(config: limits?[a.source] ?? .defaults(for: a.source))
+            breakers[a.source] = SharedCircuitBreaker()
+        }
+        self.limiters = limiters
+        self.breakers = breakers
         self.clock = clock
         self.idempotency = idempotency ?? IdempotencyStore(clock: clock)
         self.makeTransport = makeTransport
@@ -42,23 +53,43 @@ public final class GatewayServices: Sendable {
         }
     }
 
-    func transport(for loop: EventLoop) -> (any UpstreamTransport)? {
-        let key = ObjectIdentifier(loop)
+    /// One stack per (loop, upstream), outermost first: the cache (hits cost no upstream call
+    /// and no rate-limit token), the breaker and the limiter, then the loop's curl.
+    func transport(for loop: EventLoop, source: String) -> (any UpstreamTransport)? {
+        let key = "\(ObjectIdentifier(loop))/\(source)"
         if let t = transports.withLock({ $0[key] }) { return t }
-        guard var t = try? makeTransport(loop) else { return nil }
-        // Outermost: cache hits cost no upstream call and no rate-limit token.
+        let curlKey = "\(ObjectIdentifier(loop))/"
+        var raw = transports.withLock { $0[curlKey] }
+        if raw == nil {
+            guard let made = try? makeTransport(loop) else { return nil }
+            raw = transports.withLock { table in
+                if let existing = table[curlKey] { return existing }
+                table[curlKey] = made
+                return made
+            }
+        }
+        guard var t = raw else { return nil }
+        if let limiter = limiters[source], let breaker = breakers[source] {
+            let metrics = self.metrics
+            t = GuardedTransport(inner: t, loop: loop, limiter: limiter, breaker: breaker, clock: loop.clock) { event in
+                if case .slot(let wait) = event {
+                    metrics.observe(GatewayMetrics.rateLimitWait, [("upstream", source)], Double(wait.nanoseconds) / 1e9)
+                }
+            }
+        }
         if let cache { t = CachingTransport(inner: t, cache: cache, config: cacheConfig, clock: loop.clock, loop: loop) }
+        let stack = t
         return transports.withLock { table in
             if let existing = table[key] { return existing }
-            table[key] = t
-            return t
+            table[key] = stack
+            return stack
         }
     }
 
     /// The context of one adapter call: the loop's transport, wrapped so the board sees
     /// every upstream answer of `source`.
     func context(source: String, request: RequestContext) -> AdapterContext {
-        let inner = transport(for: request.loop) ?? UnavailableTransport()
+        let inner = transport(for: request.loop, source: source) ?? UnavailableTransport()
         return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock, record: request.record, metrics: metrics),
                               requestID: request.requestID)
     }
