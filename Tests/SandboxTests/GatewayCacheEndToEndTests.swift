@@ -74,3 +74,53 @@ struct GatewayCacheEndToEndTests {
         #expect(list.status == 502)
     }
 }
+
+/// The limiter and the breaker in front of the adapters, over real sockets.
+@Suite("Limits and breaker end to end")
+struct GatewayLimitsEndToEndTests {
+    func requestsTotal(_ fx: GatewayFixture, _ emulator: String) async throws -> Int {
+        try await fx.sandboxFixture.stats(emulator)["requests_total"]?.intValue ?? -1
+    }
+
+    @Test func consecutiveFailuresOpenTheBreakerAndLaterCallsFailFast() async throws {
+        let fx = try GatewayFixture()
+        _ = try await fx.sandboxFixture.setFault("pipedrive", ["mode": "status", "status": 503, "count": -1])
+        for id in 1...5 {
+            #expect(try await fx.call("GET", "/deals/pipedrive:deal:\(id)").status == 502)
+        }
+        let before = try await requestsTotal(fx, "pipedrive")
+        let refused = try await fx.call("GET", "/deals/pipedrive:deal:6")
+        #expect(refused.status == 503)
+        #expect(refused.headers["Retry-After"].flatMap { Int($0) }.map { (1...30).contains($0) } == true)
+        #expect(try await requestsTotal(fx, "pipedrive") == before)
+        let upstreams = try await fx.call("GET", "/upstreams")
+        let pd = upstreams.json?["data"]?.arrayValue?.first { $0["source"] == "pipedrive" }
+        #expect(pd?["breaker"] == "open")
+        #expect(upstreams.json?["data"]?.arrayValue?.first { $0["source"] == "hotprofile" }?["breaker"] == "closed")
+        // Other upstreams are not affected.
+        #expect(try await fx.call("GET", "/contacts/hotprofile:lead:7001").status == 200)
+    }
+
+    @Test func anUpstream429OnAWriteIsPassedOnOnceAndNeverRetried() async throws {
+        let fx = try GatewayFixture()
+        _ = try await fx.sandboxFixture.setFault("pipedrive", ["mode": "rate_limit", "count": 1])
+        let before = try await requestsTotal(fx, "pipedrive")
+        let r = try await fx.call("POST", "/contacts", json: ["source": "pipedrive", "display_name": "Once"])
+        #expect(r.status == 429)
+        #expect(r.headers["Retry-After"] != nil)
+        #expect(try await requestsTotal(fx, "pipedrive") == before + 1)
+    }
+
+    @Test func aReadThatMayNotWaitGetsA429InsteadOfQueueing() async throws {
+        let fx = try GatewayFixture()
+        _ = try await fx.sandboxFixture.setFault("pipedrive", ["mode": "rate_limit", "count": -1])
+        let r = try await fx.call("GET", "/contacts/pipedrive:person:3", headers: [("Prefer", "wait=0")])
+        #expect(r.status == 429)
+        #expect(r.headers["Preference-Applied"] == "wait=0")
+        let upstreams = try await fx.call("GET", "/upstreams")
+        let limit = upstreams.json?["data"]?.arrayValue?.first { $0["source"] == "pipedrive" }?["rate_limit"]
+        #expect(limit?["limit"] == 100)
+        #expect((limit?["budget_left"]?.intValue ?? 100) < 100)
+        #expect(limit?["paused_for_seconds"]?.intValue != nil)
+    }
+}

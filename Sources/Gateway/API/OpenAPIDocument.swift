@@ -2283,7 +2283,7 @@ components:
           type: array
           items:
             type: object
-            required: [source, configured, base_url, resources, reachable, calls, failures, last_status, last_error, last_call_at]
+            required: [source, configured, base_url, resources, reachable, calls, failures, last_status, last_error, last_call_at, breaker, rate_limit]
             properties:
               source: {type: string}
               configured: {type: boolean}
@@ -2295,6 +2295,26 @@ components:
               last_status: {type: [integer, 'null']}
               last_error: {type: [string, 'null']}
               last_call_at: {$ref: '#/components/schemas/Timestamp'}
+              breaker: {type: [string, 'null'], enum: [closed, open, half_open, null], description: 'null when not configured.'}
+              rate_limit:
+                type: [object, 'null']
+                description: The general budget (default 100 calls per 60 s) and the upstream's finer buckets.
+                required: [budget_left, limit, per_seconds, queue_depth, paused_for_seconds, buckets]
+                properties:
+                  budget_left: {type: integer}
+                  limit: {type: integer}
+                  per_seconds: {type: integer}
+                  queue_depth: {type: integer, description: Requests waiting for a slot.}
+                  paused_for_seconds: {type: [integer, 'null'], description: 'After an upstream 429 or x-ratelimit-remaining 0.'}
+                  buckets:
+                    type: array
+                    items:
+                      type: object
+                      required: [name, tokens, queue_depth]
+                      properties:
+                        name: {type: string}
+                        tokens: {type: integer}
+                        queue_depth: {type: integer}
     SandboxUpstream:
       type: string
       enum: [hotprofile, pipedrive, textrequest, hana]

@@ -31,10 +31,10 @@ extension Router {
         }
     }
 
-    /// `/upstreams`: every upstream the gateway knows, configured or not, with what it last did.
-    /// (Breaker state, budget left and queue depth arrive with the limiter, issue 5.)
+    /// `/upstreams`: every upstream the gateway knows, configured or not, with what it last did,
+    /// its breaker state and its rate-limit budget, queue depth and pause.
     mutating func addUpstreams(services: GatewayServices) {
-        add(.GET, "/upstreams", .sync { _, _ in
+        add(.GET, "/upstreams", .sync { _, ctx in
             let known = ["hotprofile", "pipedrive", "textrequest", "hana", "aranda"]
             let names = known + services.adapters.map(\.source).filter { !known.contains($0) }
             let data: [JSON] = names.map { name in
@@ -52,12 +52,25 @@ extension Router {
                     if a.messaging != nil { resources += ["messages", "conversations"] }
                 }
                 let reachable: JSON = entry.map { e in .bool(e.lastStatus != nil && (e.lastStatus! < 500)) } ?? .null
+                let now = ctx.loop.now()
+                var limit: JSON = .null
+                if let limiter = services.limiters[name] {
+                    let snap = limiter.snapshot(now: now)
+                    limit = ["budget_left": .int(snap.general.tokens), "limit": .int(snap.general.rate.count),
+                             "per_seconds": .int(Int(snap.general.rate.per.components.seconds)),
+                             "queue_depth": .int(snap.queueDepth),
+                             "paused_for_seconds": snap.pausedUntil.map { .int(max(0, Int(($0 - now).components.seconds))) } ?? .null,
+                             "buckets": .array(snap.buckets.map { b in
+                                 ["name": .string(b.name), "tokens": .int(b.tokens), "queue_depth": .int(b.queueDepth)]
+                             })]
+                }
                 return ["source": .string(name), "configured": .bool(adapter != nil),
                         "base_url": JSON(services.settings[name]?.baseURL),
                         "resources": .array(resources), "reachable": reachable,
                         "calls": .int(entry?.calls ?? 0), "failures": .int(entry?.failures ?? 0),
                         "last_status": JSON(entry?.lastStatus), "last_error": JSON(entry?.lastError),
-                        "last_call_at": JSON(entry?.lastAt.map { UTCTime(epochMillis: $0).rfc3339 })]
+                        "last_call_at": JSON(entry?.lastAt.map { UTCTime(epochMillis: $0).rfc3339 }),
+                        "breaker": JSON(services.breakers[name]?.stateName(at: now)), "rate_limit": limit]
             }
             return .json(200, ["data": .array(data)])
         })

@@ -90,7 +90,8 @@ public final class RateLimiter: Sendable {
         return state.withLock { s in
             var slot = s.general.earliestSlot(now: now)
             for n in names { slot = max(slot, s.named[n]!.earliestSlot(now: now)) }
-            if slot > deadline { return .refused(retryAfter: slot - now) }
+            // A call that can go now goes, even with a deadline already past (`Prefer: wait=0`).
+            if slot > max(deadline, now) { return .refused(retryAfter: slot - now) }
             if slot > now && s.general.queueDepth(now: now) >= maxWaiters { return .refused(retryAfter: slot - now) }
             s.general.take(at: slot, now: now)
             for n in names { s.named[n]!.take(at: slot, now: now) }

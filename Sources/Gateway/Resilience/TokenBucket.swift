@@ -71,7 +71,8 @@ public struct TokenBucket: Sendable, Equatable {
     /// Takes the earliest slot if it is no later than `deadline`.
     public mutating func reserve(now: LoopInstant, deadline: LoopInstant) -> Reservation {
         let slot = earliestSlot(now: now)
-        if slot > deadline { return .refused(retryAfter: slot - now) }
+        // A call that can go now goes, even with a deadline already past (`Prefer: wait=0`).
+        if slot > max(deadline, now) { return .refused(retryAfter: slot - now) }
         take(at: slot, now: now)
         return slot <= now ? .now : .at(slot)
     }
