@@ -12,8 +12,8 @@ private let leadID = "3ee8e2ea-d149-4e24-98f0-072900b0b9f3"
 /// What a successful update of the sample lead answers: 69 bytes.
 private let okBody = #"{"success":true,"lead":{"id":"3ee8e2ea-d149-4e24-98f0-072900b0b9f3"}}"#
 
-private func update(_ f: SandboxFixture, name: String = "Thu Hương") async throws(TransportError) -> UpstreamResponse {
-    try await f.call("hana", "POST", updatePath, headers: bearer, json: ["lead": ["id": .string(leadID), "baseName": .string(name)]])
+private func update(_ f: SandboxFixture, name: String = "Thu Hương", retryable: Bool = false) async throws(TransportError) -> UpstreamResponse {
+    try await f.call("hana", "POST", updatePath, headers: bearer, json: ["lead": ["id": .string(leadID), "baseName": .string(name)]], retryable: retryable)
 }
 
 private func fault(_ f: SandboxFixture, _ plan: JSON) async throws {
@@ -80,16 +80,27 @@ struct FaultInjectionTests {
     /// libcurl re-sends a request, POST included, once on a fresh connection when a pooled
     /// connection dies before any response byte ("Connection died, retrying a fresh connect"):
     /// a reset on a reused connection reaches the emulator twice, and one reset is invisible.
-    @Test func resetOnAPooledConnectionIsRetriedOnceByCurl() async throws {
+    @Test func aWriteIsNeverSentTwiceAfterAReset() async throws {
         let f = try SandboxFixture(["hana"])
         #expect(try await update(f).status == 200)
         try await fault(f, ["mode": "reset", "count": 1])
-        let retried = try await update(f)
+        // A write (not marked retryable) gets a fresh connection, so curl cannot resend it.
+        await #expect(throws: TransportError.connectionReset) { try await update(f) }
+        #expect(f.host("hana").requests(for: "update") == 2)
+        #expect(try await update(f).status == 200)
+        #expect(f.host("hana").currentFault.mode == .none)
+    }
+
+    @Test func aResetOnAPooledConnectionIsRetriedOnceByCurlForARetryableRequest() async throws {
+        let f = try SandboxFixture(["hana"])
+        #expect(try await update(f, retryable: true).status == 200)
+        try await fault(f, ["mode": "reset", "count": 1])
+        let retried = try await update(f, retryable: true)
         #expect(retried.status == 200)
         #expect(f.host("hana").requests(for: "update") == 3)
 
         try await fault(f, ["mode": "reset", "count": 2])
-        await #expect(throws: TransportError.connectionReset) { try await update(f) }
+        await #expect(throws: TransportError.connectionReset) { try await update(f, retryable: true) }
         #expect(f.host("hana").requests(for: "update") == 5)
         #expect(f.host("hana").currentFault.mode == .none)
     }

@@ -119,8 +119,11 @@ struct GatewayLimitsEndToEndTests {
         #expect(r.headers["Preference-Applied"] == "wait=0")
         let upstreams = try await fx.call("GET", "/upstreams")
         let limit = upstreams.json?["data"]?.arrayValue?.first { $0["source"] == "pipedrive" }?["rate_limit"]
+        // The budget refills continuously (100 per 60 s), so only its shape is stable here;
+        // the arithmetic is pinned by the limiter's fake-clock tests.
         #expect(limit?["limit"] == 100)
-        #expect((limit?["budget_left"]?.intValue ?? 100) < 100)
-        #expect(limit?["paused_for_seconds"]?.intValue != nil)
+        #expect(limit?["per_seconds"] == 60)
+        #expect(limit?["budget_left"]?.intValue.map { (0...100).contains($0) } == true)
+        #expect(limit?["buckets"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["general", "burst", "search"])
     }
 }

@@ -33,6 +33,8 @@ final class CurlEasyHandle {
     /// it clears every option, so the error buffer and callbacks are set again.
     func prepareForReuse(maxBodyBytes: Int) throws(TransportError) {
         curl_easy_reset(raw)
+        upload = []
+        uploadOffset = 0
         curl_slist_free_all(headerList)
         headerList = nil
         curl_url_cleanup(url)
@@ -93,6 +95,37 @@ final class CurlEasyHandle {
         curl_slist_free_all(headerList)
         headerList = list
         try check(cshims_curl_easy_setopt_slist(raw, CURLOPT_HTTPHEADER, list))
+    }
+
+    /// The body of a write sent through the read callback (see `setOneShotBody`).
+    private var upload: [UInt8] = []
+    private var uploadOffset = 0
+
+    /// Sends `body` with a Content-Length through a read callback that cannot rewind. When
+    /// curl finds a reused connection dead before any answer, it would send a request again
+    /// on a new one; it must rewind the body to do so, cannot, and fails the transfer with
+    /// CURLE_SEND_FAIL_REWIND instead. So a write is never sent twice behind our back.
+    func setOneShotBody(_ body: [UInt8]) throws(TransportError) {
+        upload = body
+        uploadOffset = 0
+        try set(CURLOPT_POST, 1)
+        try set(CURLOPT_POSTFIELDSIZE_LARGE, offT: Int64(body.count))
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_READFUNCTION) { buffer, size, count, userdata in
+            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
+            return handle.readUpload(into: buffer!, max: size * count)
+        })
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_READDATA, me))
+    }
+
+    private func readUpload(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
+        let n = min(max, upload.count - uploadOffset)
+        guard n > 0 else { return 0 }
+        upload.withUnsafeBytes { src in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + uploadOffset, byteCount: n)
+        }
+        uploadOffset += n
+        return n
     }
 
     /// Sends `body` with a Content-Length; curl copies it (CURLOPT_COPYPOSTFIELDS).

@@ -221,7 +221,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         default:
             if request.method != "POST" { try easy.set(CURLOPT_CUSTOMREQUEST, request.method) }
             if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
-                try easy.setBody(request.body)
+                // curl silently sends a request again when a reused connection turns out to be
+                // dead before any answer byte. Fine for a read; a write not marked retryable
+                // gets a body curl cannot rewind, so that becomes an error instead.
+                if request.hints.retryable { try easy.setBody(request.body) } else { try easy.setOneShotBody(request.body) }
                 // One round trip, not two: no "Expect: 100-continue" wait before the body.
                 if !request.hasHeader("expect") { lines.append("Expect:") }
                 // curl would otherwise label every body application/x-www-form-urlencoded.
@@ -272,7 +275,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
              CURLE_SSL_CLIENTCERT, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
              CURLE_SSL_ENGINE_INITFAILED, CURLE_USE_SSL_FAILED:
             return .tls(message)
-        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SEND_FAIL_REWIND:
             return .connectionReset
         case CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_HTTP3, CURLE_WEIRD_SERVER_REPLY,
              CURLE_BAD_CONTENT_ENCODING, CURLE_RANGE_ERROR:

@@ -45,7 +45,7 @@ final class SandboxFixture: @unchecked Sendable {
     /// One request to an emulator. `json` sets a JSON body, `form` a form-encoded one.
     func call(_ name: String, _ method: String, _ pathAndQuery: String,
               headers: [(String, String)] = [], json: JSON? = nil, form: String? = nil,
-              body: [UInt8]? = nil, timeout: Duration = .seconds(10)) async throws(TransportError) -> UpstreamResponse {
+              body: [UInt8]? = nil, timeout: Duration = .seconds(10), retryable: Bool = false) async throws(TransportError) -> UpstreamResponse {
         var h = HTTPHeaders()
         for (k, v) in headers { h.add(k, v) }
         var b: [UInt8] = body ?? []
@@ -56,8 +56,9 @@ final class SandboxFixture: @unchecked Sendable {
             b = Array(form.utf8)
             if h["Content-Type"] == nil { h.add("Content-Type", "application/x-www-form-urlencoded") }
         }
-        let req = UpstreamRequest(method: method, url: url(name, pathAndQuery), headers: h, body: b,
+        var req = UpstreamRequest(method: method, url: url(name, pathAndQuery), headers: h, body: b,
                                   timeouts: UpstreamTimeouts(connect: .seconds(2), total: timeout, lowSpeedLimit: 1, lowSpeedTime: .seconds(5)))
+        req.hints.retryable = retryable
         return try await client.send(req)
     }
 
