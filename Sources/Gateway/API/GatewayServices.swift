@@ -14,6 +14,8 @@ public final class GatewayServices: Sendable {
     /// One response cache for every loop (§6); nil when caching is off.
     public let cache: ResponseCache?
     public let cacheConfig: CacheConfig
+    /// Unified answers built from cached upstream answers (nil when caching is off).
+    public let rendered: RenderedCache?
     let clock: any WallClock
     private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
     private let transports = Mutex<[String: any UpstreamTransport]>([:])
@@ -31,6 +33,7 @@ public final class GatewayServices: Sendable {
         self.metrics = metrics
         self.cacheConfig = cacheConfig ?? CacheConfig()
         self.cache = cacheConfig.map { ResponseCache(config: $0) }
+        self.rendered = cacheConfig == nil ? nil : RenderedCache()
         var limiters: [String: RateLimiter] = [:]
         var breakers: [String: SharedCircuitBreaker] = [:]
         for a in adapters {

@@ -17,13 +17,13 @@ extension Router {
         let resource = String(spec.path.dropFirst())
         if spec.operations.contains(.list) {
             add(.GET, spec.path, .async { request, ctx in
-                await APIHandler.run(ctx) { () throws(GatewayError) in
+                await APIHandler.renderedRead(request, ctx, services) { await APIHandler.run(ctx) { () throws(GatewayError) in
                     let (query, _) = try ListQuery.parse(request, filters: spec.filters, statuses: spec.statuses)
                     let page = try await ListEngine.page(resource: resource, sources: spec.sources, query: query, record: ctx.record) {
                         services.context(source: $0, request: ctx)
                     }
                     return .json(200, page.json(includeRaw: query.includeRaw))
-                }
+                } }
             })
         }
         if spec.operations.contains(.create) {
@@ -44,12 +44,12 @@ extension Router {
         }
         if spec.operations.contains(.get) {
             add(.GET, spec.path + "/{id}", .async { request, ctx in
-                await APIHandler.run(ctx) { () throws(GatewayError) in
+                await APIHandler.renderedRead(request, ctx, services) { await APIHandler.run(ctx) { () throws(GatewayError) in
                     let raw = try Self.includeRaw(request)
                     let (src, id) = try Self.owner(spec, ctx)
                     let object = try await src.get(id, context: services.context(source: src.source, request: ctx))
                     return .json(200, object.json(includeRaw: raw))
-                }
+                } }
             })
         }
         if spec.operations.contains(.update) {

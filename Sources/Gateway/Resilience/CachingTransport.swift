@@ -49,6 +49,12 @@ public struct CachingTransport: UpstreamTransport {
 
     private func read(_ request: UpstreamRequest, policy: CacheConfig.Policy, forced: Bool) async throws(TransportError) -> UpstreamResponse {
         let key = Self.key(for: request, credentialHeaders: config.credentialHeaders)
+        var r = try await lookupOrFetch(request, key: key, policy: policy, forced: forced)
+        r.cacheOutcome?.key = key
+        return r
+    }
+
+    private func lookupOrFetch(_ request: UpstreamRequest, key: String, policy: CacheConfig.Policy, forced: Bool) async throws(TransportError) -> UpstreamResponse {
         if !forced {
             switch cache.lookup(key: key, now: clock.now()) {
             case .fresh(let r, _):

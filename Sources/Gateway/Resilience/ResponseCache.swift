@@ -93,6 +93,18 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Age and freshness left of an entry that is still fresh, else nil; counts nothing.
+    /// (The rendered-answer cache checks its sources with it.)
+    public func freshness(key: String, now: LoopInstant) -> (age: Duration, ttl: Duration)? {
+        state.withLock { s -> (age: Duration, ttl: Duration)? in
+            guard let i = s.index[key], let e = s.nodes[i]?.entry else { return nil }
+            let age = now - e.storedAt
+            guard case .fresh = e.policy.freshness(age: age) else { return nil }
+            s.touch(i)
+            return (age, e.policy.ttl - age)
+        }
+    }
+
     /// The entry if it may stand in for a failed fetch (fresh, or inside stale-if-error),
     /// marked `.stale`.
     public func usableOnError(key: String, now: LoopInstant) -> UpstreamResponse? {

@@ -73,9 +73,12 @@ func finishResponse(_ response: HTTPResponse, _ request: HTTPRequest, _ ctx: Req
         r.headers.replaceOrAdd("Cache-Status", cache.status)
         if let age = cache.age { r.headers.replaceOrAdd("Age", String(age)) }
     }
-    guard r.status == 200, r.headers["ETag"] == nil else { return r }
-    let etag = ETag.weak(r.body)
-    r.headers.add("ETag", etag)
+    guard r.status == 200 else { return r }
+    let etag: String
+    if let given = r.headers["ETag"] { etag = given } else {
+        etag = ETag.weak(r.body)
+        r.headers.add("ETag", etag)
+    }
     if let inm = request.headers["If-None-Match"], ETag.matches(inm, etag) {
         var notModified = HTTPResponse(status: 304)
         for (n, v) in r.headers where n.lowercased() != "content-type" && n.lowercased() != "content-length" {

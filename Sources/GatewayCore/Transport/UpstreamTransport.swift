@@ -122,11 +122,20 @@ public struct CacheOutcome: Sendable, Equatable {
     public var age: Int
     /// Seconds of freshness left (negative when stale).
     public var ttl: Int
+    /// The cache's key for the upstream request (so a layer above can check later, cheaply,
+    /// that the answer it built from this one is still fresh).
+    public var key: String?
 
-    public init(kind: Kind, age: Int, ttl: Int) {
+    public init(kind: Kind, age: Int, ttl: Int, key: String? = nil) {
         self.kind = kind
         self.age = age
         self.ttl = ttl
+        self.key = key
+    }
+
+    /// The same outcome, whatever key it was stored under.
+    public static func == (a: CacheOutcome, b: CacheOutcome) -> Bool {
+        a.kind == b.kind && a.age == b.age && a.ttl == b.ttl
     }
 }
 

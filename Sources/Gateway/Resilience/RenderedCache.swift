@@ -1,0 +1,72 @@
+import GatewayCore
+import Synchronization
+
+/// The unified answers built from cached upstream answers, so a hit skips the adapter, the
+/// mapping and the JSON writer. An entry is only as good as the upstream answers it was
+/// built from: every hit checks that each of them is still fresh in the `ResponseCache`
+/// (by key, no hashing), so expiry, invalidation by a write and eviction all reach it
+/// without a second bookkeeping. A stale or missing source means a miss here; the normal
+/// path then decides (serve stale, revalidate, fetch).
+public final class RenderedCache: Sendable {
+    struct Entry {
+        var response: HTTPResponse
+        var sources: [String]
+        var cost: Int
+        var lastUsed: UInt64
+    }
+
+    private let state = Mutex<(entries: [String: Entry], bytes: Int, tick: UInt64)>(([:], 0, 0))
+    private let maxBytes: Int
+
+    public init(maxBytes: Int = 16 << 20) {
+        self.maxBytes = maxBytes
+    }
+
+    /// The stored answer for `key` with its `Age` (the oldest source) and freshness left
+    /// (the soonest to expire), if every source is still fresh.
+    public func lookup(_ key: String, upstream: ResponseCache, now: LoopInstant) -> (response: HTTPResponse, age: Int, ttl: Int)? {
+        guard let entry = state.withLock({ s -> Entry? in
+            guard var e = s.entries[key] else { return nil }
+            s.tick &+= 1
+            e.lastUsed = s.tick
+            s.entries[key] = e
+            return e
+        }) else { return nil }
+        var age = 0
+        var ttl = Int.max
+        for source in entry.sources {
+            guard let f = upstream.freshness(key: source, now: now) else {
+                state.withLock { s in
+                    if let e = s.entries.removeValue(forKey: key) { s.bytes -= e.cost }
+                }
+                return nil
+            }
+            age = max(age, Int(f.age.components.seconds))
+            ttl = min(ttl, Int(f.ttl.components.seconds))
+        }
+        return (entry.response, age, ttl)
+    }
+
+    /// Keeps a 200 answer built only from fresh, stored upstream answers (`sources`: their keys).
+    public func store(_ key: String, response: HTTPResponse, sources: [String]) {
+        guard !sources.isEmpty else { return }
+        let cost = key.utf8.count + response.body.count + sources.reduce(0) { $0 + $1.utf8.count } + 256
+        guard cost <= maxBytes / 8 else { return }
+        state.withLock { s in
+            if let old = s.entries.removeValue(forKey: key) { s.bytes -= old.cost }
+            s.tick &+= 1
+            s.entries[key] = Entry(response: response, sources: sources, cost: cost, lastUsed: s.tick)
+            s.bytes += cost
+            if s.bytes > maxBytes {
+                // Least recently used first, down to three quarters of the cap.
+                for (k, e) in s.entries.sorted(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                    if s.bytes <= maxBytes * 3 / 4 { break }
+                    s.entries.removeValue(forKey: k)
+                    s.bytes -= e.cost
+                }
+            }
+        }
+    }
+
+    public var count: Int { state.withLock { $0.entries.count } }
+}
