@@ -863,6 +863,8 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Pipeline'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':
@@ -937,6 +939,8 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Stage'}
+        '304':
+          $ref: '#/components/responses/NotModified'
         '400':
           $ref: '#/components/responses/BadRequest'
         '404':

@@ -31,16 +31,18 @@ public final class GatewayResponder: HTTPResponder {
             writer.send(r)
         case .found(let handler, let template, let params):
             let route = "\(request.method.rawValue) \(template)"
+            // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
+            let validators = unifiedReadPrefixes.contains { template.hasPrefix($0) }
             let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop, record: RequestRecord(request: request))
             switch handler {
             case .sync(let h):
-                let r = finishResponse(h(request, ctx), request, ctx)
+                let r = finishResponse(h(request, ctx), request, ctx, validators: validators)
                 count(route, request, r.status)
                 writer.send(r)
             case .async(let h):
-                Task(executorPreference: loop) { [request, ctx, metrics, loop] in
+                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators] in
                     let answer = await h(request, ctx)
-                    let r = finishResponse(answer, request, ctx)
+                    let r = finishResponse(answer, request, ctx, validators: validators)
                     countRequest(metrics, loop, route, request, r.status)
                     writer.send(r)
                 }
@@ -56,6 +58,8 @@ public final class GatewayResponder: HTTPResponder {
     }
 }
 
+let unifiedReadPrefixes = ["/contacts", "/companies", "/deals", "/pipelines", "/stages", "/activities", "/messages", "/conversations"]
+
 func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: String, _ request: HTTPRequest, _ status: Int) {
     guard let metrics else { return }
     metrics.increment(GatewayMetrics.requests, [("route", route), ("code", String(status))])
@@ -64,7 +68,7 @@ func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: Strin
 
 /// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from
 /// the upstream cache, a validator (`ETag`), and a 304 when the client already has it.
-func finishResponse(_ response: HTTPResponse, _ request: HTTPRequest, _ ctx: RequestContext) -> HTTPResponse {
+func finishResponse(_ response: HTTPResponse, _ request: HTTPRequest, _ ctx: RequestContext, validators: Bool = true) -> HTTPResponse {
     var r = response
     r.headers.replaceOrAdd("X-Request-Id", ctx.requestID)
     if let wait = ctx.record.appliedWait { r.headers.replaceOrAdd("Preference-Applied", "wait=\(wait)") }
@@ -73,7 +77,7 @@ func finishResponse(_ response: HTTPResponse, _ request: HTTPRequest, _ ctx: Req
         r.headers.replaceOrAdd("Cache-Status", cache.status)
         if let age = cache.age { r.headers.replaceOrAdd("Age", String(age)) }
     }
-    guard r.status == 200 else { return r }
+    guard r.status == 200, validators else { return r }
     let etag: String
     if let given = r.headers["ETag"] { etag = given } else {
         etag = ETag.weak(r.body)
