@@ -54,22 +54,25 @@ enum APIHandler {
         }
     }
 
-    /// A read whose answer may come from the rendered-answer cache: a hit skips the adapter,
-    /// the mapping and the JSON writer (see `RenderedCache`); a 200 built only from fresh
-    /// stored upstream answers is kept for next time. `Cache-Control: no-cache` skips it.
+    /// The rendered-answer cache's fast path (synchronous, on the loop thread): a hit skips
+    /// the adapter, the mapping and the JSON writer, and no task is created (see
+    /// `RenderedCache`). `Cache-Control: no-cache` skips it.
+    static func renderedHit(_ request: HTTPRequest, _ ctx: RequestContext, _ services: GatewayServices) -> HTTPResponse? {
+        guard let rendered = services.rendered, let upstream = services.cache, !ctx.record.revalidate else { return nil }
+        guard let hit = rendered.lookup("GET " + request.head.target, upstream: upstream, now: ctx.loop.now()) else { return nil }
+        var r = hit.response
+        r.headers.replaceOrAdd("Cache-Status", "crm-gateway; hit; ttl=\(hit.ttl)")
+        r.headers.replaceOrAdd("Age", String(hit.age))
+        services.metrics.increment(GatewayMetrics.cacheLookups, [("result", "hit")])
+        return r
+    }
+
+    /// The slow path of a cacheable read: runs it, and keeps a 200 built only from fresh
+    /// stored upstream answers for the fast path.
     static func renderedRead(_ request: HTTPRequest, _ ctx: RequestContext, _ services: GatewayServices,
                              _ work: () async -> HTTPResponse) async -> HTTPResponse {
-        guard let rendered = services.rendered, let upstream = services.cache, !ctx.record.revalidate else { return await work() }
-        let key = "GET " + request.head.target
-        if let hit = rendered.lookup(key, upstream: upstream, now: ctx.loop.now()) {
-            var r = hit.response
-            r.headers.replaceOrAdd("Cache-Status", "crm-gateway; hit; ttl=\(hit.ttl)")
-            r.headers.replaceOrAdd("Age", String(hit.age))
-            services.metrics.increment(GatewayMetrics.cacheLookups, [("result", "hit")])
-            return r
-        }
         var r = await work()
-        guard r.status == 200 else { return r }
+        guard let rendered = services.rendered, r.status == 200, !ctx.record.revalidate else { return r }
         let calls = ctx.record.all
         let storable = !calls.isEmpty && calls.allSatisfy { call in
             guard let c = call.cache, c.key != nil, c.ttl > 0 else { return false }
@@ -77,7 +80,7 @@ enum APIHandler {
         }
         if storable {
             if r.headers["ETag"] == nil { r.headers.add("ETag", ETag.weak(r.body)) }
-            rendered.store(key, response: r, sources: calls.compactMap { $0.cache?.key })
+            rendered.store("GET " + request.head.target, response: r, sources: calls.compactMap { $0.cache?.key })
         }
         return r
     }

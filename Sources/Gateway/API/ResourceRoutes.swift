@@ -16,7 +16,7 @@ extension Router {
     mutating func addResource<O, W>(_ spec: ResourceSpec<O, W>, services: GatewayServices) {
         let resource = String(spec.path.dropFirst())
         if spec.operations.contains(.list) {
-            add(.GET, spec.path, .async { request, ctx in
+            add(.GET, spec.path, .cached({ request, ctx in APIHandler.renderedHit(request, ctx, services) }) { request, ctx in
                 await APIHandler.renderedRead(request, ctx, services) { await APIHandler.run(ctx) { () throws(GatewayError) in
                     let (query, _) = try ListQuery.parse(request, filters: spec.filters, statuses: spec.statuses)
                     let page = try await ListEngine.page(resource: resource, sources: spec.sources, query: query, record: ctx.record) {
@@ -43,7 +43,7 @@ extension Router {
             })
         }
         if spec.operations.contains(.get) {
-            add(.GET, spec.path + "/{id}", .async { request, ctx in
+            add(.GET, spec.path + "/{id}", .cached({ request, ctx in APIHandler.renderedHit(request, ctx, services) }) { request, ctx in
                 await APIHandler.renderedRead(request, ctx, services) { await APIHandler.run(ctx) { () throws(GatewayError) in
                     let raw = try Self.includeRaw(request)
                     let (src, id) = try Self.owner(spec, ctx)

@@ -46,6 +46,19 @@ public final class GatewayResponder: HTTPResponder {
                     countRequest(metrics, loop, route, request, r.status)
                     writer.send(r)
                 }
+            case .cached(let fast, let h):
+                if let hit = fast(request, ctx) {
+                    let r = finishResponse(hit, request, ctx, validators: validators)
+                    count(route, request, r.status)
+                    writer.send(r)
+                    return
+                }
+                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators] in
+                    let answer = await h(request, ctx)
+                    let r = finishResponse(answer, request, ctx, validators: validators)
+                    countRequest(metrics, loop, route, request, r.status)
+                    writer.send(r)
+                }
             }
         }
     }

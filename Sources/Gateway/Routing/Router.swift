@@ -23,6 +23,9 @@ public struct RequestContext: Sendable {
 public enum RouteHandler: Sendable {
     case sync(@Sendable (HTTPRequest, RequestContext) -> HTTPResponse)
     case async(@Sendable (HTTPRequest, RequestContext) async -> HTTPResponse)
+    /// An async handler with a synchronous fast path tried first on the loop thread (a
+    /// rendered-cache hit): no task is created when it answers.
+    case cached(@Sendable (HTTPRequest, RequestContext) -> HTTPResponse?, @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse)
 }
 
 /// Method + path template ("/contacts/{id}") to handler. Templates are split into

@@ -121,6 +121,8 @@ struct APIHarness {
             switch handler {
             case .sync(let f): r = f(request, ctx)
             case .async(let f): r = await f(request, ctx)
+            case .cached(let fast, let f):
+                if let hit = fast(request, ctx) { r = hit } else { r = await f(request, ctx) }
             }
             return (r.status, r.headers, r.body.isEmpty ? nil : try? JSON.parse(r.body))
         case .methodNotAllowed: return (405, HTTPHeaders(), nil)
