@@ -73,6 +73,17 @@ struct GatewayCacheEndToEndTests {
         let list = try await fx.call("GET", "/companies?source=pipedrive&limit=10")
         #expect(list.status == 502)
     }
+
+    @Test func aResetUpstreamIsCoveredByAStaleAnswerToo() async throws {
+        let fx = try GatewayFixture()
+        let fresh = try await fx.call("GET", "/contacts/pipedrive:person:11")
+        #expect(fresh.status == 200, "\(fresh.text)")
+        _ = try await fx.sandboxFixture.setFault("pipedrive", ["mode": "reset", "count": -1])
+        let covered = try await fx.call("GET", "/contacts/pipedrive:person:11", headers: [("Cache-Control", "no-cache")])
+        #expect(covered.status == 200)
+        #expect(covered.json == fresh.json)
+        #expect(covered.headers["Cache-Status"]?.contains("detail=stale") == true)
+    }
 }
 
 /// The limiter and the breaker in front of the adapters, over real sockets.
@@ -99,6 +110,28 @@ struct GatewayLimitsEndToEndTests {
         #expect(upstreams.json?["data"]?.arrayValue?.first { $0["source"] == "hotprofile" }?["breaker"] == "closed")
         // Other upstreams are not affected.
         #expect(try await fx.call("GET", "/contacts/hotprofile:lead:7001").status == 200)
+    }
+
+    @Test func concurrentWritesNeverExceedTheConfiguredRate() async throws {
+        // Pipedrive limited to 3 calls per 60 s: of 8 concurrent creates willing to wait 1 s,
+        // exactly 3 reach the emulator; the rest get 429 with Retry-After.
+        var config = RateLimitConfig.defaults(for: "pipedrive")
+        config.general = TokenBucket.Rate(count: 3, per: .seconds(60))
+        let fx = try GatewayFixture(limits: ["pipedrive": config])
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    try await fx.call("POST", "/contacts", json: ["source": "pipedrive", "display_name": .string("Writer \(i)")],
+                                      headers: [("Prefer", "wait=1")]).status
+                }
+            }
+            var out: [Int] = []
+            for try await s in group { out.append(s) }
+            return out
+        }
+        #expect(statuses.filter { $0 == 201 }.count == 3)
+        #expect(statuses.filter { $0 == 429 }.count == 5)
+        #expect(try await fx.upstreamCalls("pipedrive", "persons.create") == 3)
     }
 
     @Test func anUpstream429OnAWriteIsPassedOnOnceAndNeverRetried() async throws {

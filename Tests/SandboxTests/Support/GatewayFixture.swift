@@ -14,13 +14,13 @@ final class GatewayFixture: @unchecked Sendable {
     let address: SocketAddress
     let services: GatewayServices
 
-    init(options: SandboxOptions = SandboxOptions()) throws {
+    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil) throws {
         var opts = options
         opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
         gatewayThread = try EventLoopThread(name: "gateway")
         let settings = sandboxFixture.sandbox.upstreamSettings
-        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings), settings: settings,
+        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings), settings: settings, limits: limits,
                                    makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: true))
         var router = Router.gateway(health: HealthState())
         router.addSandboxAdmin(sandboxFixture.sandbox)
