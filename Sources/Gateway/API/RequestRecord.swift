@@ -31,6 +31,11 @@ public final class RequestRecord: Sendable {
 
     /// Reads the client's preferences from the request head.
     public convenience init(request: HTTPRequest) {
+        let h = request.headers
+        if !h.contains("Cache-Control") && !h.contains("Pragma") && !h.contains("Prefer") {
+            self.init(deadline: request.receivedAt + Self.defaultWait)
+            return
+        }
         let cc = (request.headers.values("Cache-Control") + request.headers.values("Pragma")).joined(separator: ",").lowercased()
         let revalidate = cc.split(separator: ",").contains { String($0).trimmingCharacters(in: " \t") == "no-cache" }
         var wait: Int?

@@ -10,10 +10,22 @@ public final class MetricsRegistry: Sendable {
         var kind: Kind
         var help: String
         var buckets: [Double]
-        /// Label set (as rendered, `a="x",b="y"`) -> counter value, or histogram state.
-        var counters: [String: Double] = [:]
-        var histograms: [String: (counts: [UInt64], sum: Double, count: UInt64)] = [:]
-        var order: [String] = []
+        /// Label set (names and values, alternating; rendered only for the exposition) ->
+        /// counter value, or histogram state. Hot paths never build label text.
+        var counters: [[String]: Double] = [:]
+        var histograms: [[String]: (counts: [UInt64], sum: Double, count: UInt64)] = [:]
+        var order: [[String]] = []
+
+        /// One observation, updated in place (no copy of the bucket counts).
+        mutating func add(_ value: Double, at key: [String]) {
+            if histograms[key] == nil {
+                histograms[key] = (Array(repeating: 0, count: buckets.count), 0, 0)
+                order.append(key)
+            }
+            for b in buckets.indices where value <= buckets[b] { histograms[key]!.counts[b] += 1 }
+            histograms[key]!.sum += value
+            histograms[key]!.count += 1
+        }
     }
 
     private let families = Mutex<[(name: String, family: Family)]>([])
@@ -31,8 +43,15 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    static func key(_ labels: [(String, String)]) -> [String] {
+        var k: [String] = []
+        k.reserveCapacity(labels.count * 2)
+        for (n, v) in labels { k.append(n); k.append(v) }
+        return k
+    }
+
     public func increment(_ name: String, _ labels: [(String, String)] = [], by amount: Double = 1) {
-        let key = Self.render(labels)
+        let key = Self.key(labels)
         families.withLock { fs in
             guard let i = fs.firstIndex(where: { $0.name == name }), fs[i].family.kind == .counter else { return }
             if fs[i].family.counters[key] == nil { fs[i].family.order.append(key) }
@@ -41,28 +60,38 @@ public final class MetricsRegistry: Sendable {
     }
 
     public func observe(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
-        let key = Self.render(labels)
+        let key = Self.key(labels)
         families.withLock { fs in
             guard let i = fs.firstIndex(where: { $0.name == name }), fs[i].family.kind == .histogram else { return }
-            let buckets = fs[i].family.buckets
-            var h = fs[i].family.histograms[key] ?? (Array(repeating: 0, count: buckets.count), 0, 0)
-            if fs[i].family.histograms[key] == nil { fs[i].family.order.append(key) }
-            for (b, bound) in buckets.enumerated() where value <= bound { h.counts[b] += 1 }
-            h.sum += value
-            h.count += 1
-            fs[i].family.histograms[key] = h
+            fs[i].family.add(value, at: key)
+        }
+    }
+
+    /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}` in one
+    /// lock (every request does this).
+    public func countRequest(route: String, status: Int, seconds: Double) {
+        let counterKey = ["route", route, "code", String(status)]
+        let histogramKey = ["route", route]
+        families.withLock { fs in
+            if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requests }) {
+                if fs[i].family.counters[counterKey] == nil { fs[i].family.order.append(counterKey) }
+                fs[i].family.counters[counterKey, default: 0] += 1
+            }
+            if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requestDuration }) {
+                fs[i].family.add(seconds, at: histogramKey)
+            }
         }
     }
 
     /// A counter's value (tests, `/upstreams`).
     public func value(_ name: String, _ labels: [(String, String)] = []) -> Double {
-        let key = Self.render(labels)
+        let key = Self.key(labels)
         return families.withLock { fs in fs.first { $0.name == name }?.family.counters[key] ?? 0 }
     }
 
     /// How many observations a histogram has for these labels.
     public func count(_ name: String, _ labels: [(String, String)] = []) -> UInt64 {
-        let key = Self.render(labels)
+        let key = Self.key(labels)
         return families.withLock { fs in fs.first { $0.name == name }?.family.histograms[key]?.count ?? 0 }
     }
 
@@ -73,12 +102,13 @@ public final class MetricsRegistry: Sendable {
         families.withLock { fs in
             for (name, f) in fs {
                 out += "# HELP \(name) \(Self.escapeHelp(f.help))\n# TYPE \(name) \(f.kind.rawValue)\n"
-                for key in f.order {
+                for labelKey in f.order {
+                    let key = Self.render(labelKey)
                     switch f.kind {
                     case .counter:
-                        out += "\(name)\(key.isEmpty ? "" : "{\(key)}") \(Self.number(f.counters[key] ?? 0))\n"
+                        out += "\(name)\(key.isEmpty ? "" : "{\(key)}") \(Self.number(f.counters[labelKey] ?? 0))\n"
                     case .histogram:
-                        guard let h = f.histograms[key] else { continue }
+                        guard let h = f.histograms[labelKey] else { continue }
                         let sep = key.isEmpty ? "" : key + ","
                         for (b, bound) in f.buckets.enumerated() {
                             out += "\(name)_bucket{\(sep)le=\"\(Self.number(bound))\"} \(h.counts[b])\n"
@@ -93,8 +123,8 @@ public final class MetricsRegistry: Sendable {
         return out
     }
 
-    static func render(_ labels: [(String, String)]) -> String {
-        labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",")
+    static func render(_ key: [String]) -> String {
+        stride(from: 0, to: key.count, by: 2).map { "\(key[$0])=\"\(escapeLabel(key[$0 + 1]))\"" }.joined(separator: ",")
     }
 
     /// Label values escape backslash, double quote and line feed.

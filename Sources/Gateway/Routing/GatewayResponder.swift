@@ -6,6 +6,9 @@ public final class GatewayResponder: HTTPResponder {
     let loop: EventLoop
     let metrics: MetricsRegistry?
     private var requestIDs = RequestIDGenerator()
+    /// Per-route facts computed once per loop: the metrics label and whether the route's
+    /// reads carry validators (a responder lives on one loop, so no lock).
+    private var routeInfo: [String: (label: String, validators: Bool)] = [:]
 
     public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil) {
         self.router = router
@@ -30,9 +33,9 @@ public final class GatewayResponder: HTTPResponder {
             r.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             writer.send(r)
         case .found(let handler, let template, let params):
-            let route = "\(request.method.rawValue) \(template)"
-            // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
-            let validators = unifiedReadPrefixes.contains { template.hasPrefix($0) }
+            let info = self.info(request.method, template)
+            let route = info.label
+            let validators = info.validators
             let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop, record: RequestRecord(request: request))
             switch handler {
             case .sync(let h):
@@ -63,6 +66,15 @@ public final class GatewayResponder: HTTPResponder {
         }
     }
 
+    private func info(_ method: HTTPMethod, _ template: String) -> (label: String, validators: Bool) {
+        let key = method.rawValue + " " + template
+        if let known = routeInfo[key] { return known }
+        // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
+        let info = (key, unifiedReadPrefixes.contains { template.hasPrefix($0) })
+        routeInfo[key] = info
+        return info
+    }
+
     /// A client's id is echoed only if it is short printable ASCII (it goes into logs).
     private func acceptedRequestID(_ v: String?) -> String? {
         guard let v, !v.isEmpty, v.utf8.count <= 128 else { return nil }
@@ -75,8 +87,7 @@ let unifiedReadPrefixes = ["/contacts", "/companies", "/deals", "/pipelines", "/
 
 func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: String, _ request: HTTPRequest, _ status: Int) {
     guard let metrics else { return }
-    metrics.increment(GatewayMetrics.requests, [("route", route), ("code", String(status))])
-    metrics.observe(GatewayMetrics.requestDuration, [("route", route)], Double((loop.now() - request.receivedAt).nanoseconds) / 1e9)
+    metrics.countRequest(route: route, status: status, seconds: Double((loop.now() - request.receivedAt).nanoseconds) / 1e9)
 }
 
 /// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from
