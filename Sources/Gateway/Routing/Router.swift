@@ -106,27 +106,7 @@ public struct Router: Sendable {
     }
 }
 
-/// Decodes %XX escapes; nil for a malformed escape or invalid UTF-8.
+/// Decodes %XX escapes in a path segment; nil for a malformed escape or invalid UTF-8.
 func percentDecoded(_ s: Substring) -> String? {
-    if !s.utf8.contains(UInt8(ascii: "%")) { return String(s) }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(s.utf8.count)
-    var it = s.utf8.makeIterator()
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x41...0x46: c - 0x41 + 10
-        case 0x61...0x66: c - 0x61 + 10
-        default: nil
-        }
-    }
-    while let c = it.next() {
-        if c == UInt8(ascii: "%") {
-            guard let h = it.next().flatMap(hex), let l = it.next().flatMap(hex) else { return nil }
-            bytes.append(h << 4 | l)
-        } else {
-            bytes.append(c)
-        }
-    }
-    return String(validating: bytes, as: UTF8.self)
+    FormEncoding.percentDecoded(s, plusIsSpace: false)
 }

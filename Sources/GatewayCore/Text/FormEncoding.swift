@@ -19,7 +19,12 @@ public enum FormEncoding {
 
     public static func pairs(_ text: String) -> [(String, String)]? { pairs(Substring(text)) }
 
-    static func decode(_ s: Substring) -> String? {
+    static func decode(_ s: Substring) -> String? { percentDecoded(s, plusIsSpace: true) }
+
+    /// Decodes %XX escapes (and `+` as a space in form data, not in paths); nil for a
+    /// malformed escape or invalid UTF-8.
+    public static func percentDecoded(_ s: Substring, plusIsSpace: Bool) -> String? {
+        if !s.utf8.contains(UInt8(ascii: "%")) && !(plusIsSpace && s.utf8.contains(UInt8(ascii: "+"))) { return String(s) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(s.utf8.count)
         var it = s.utf8.makeIterator()
@@ -32,7 +37,7 @@ public enum FormEncoding {
             }
         }
         while let c = it.next() {
-            if c == UInt8(ascii: "+") { bytes.append(0x20) }
+            if plusIsSpace && c == UInt8(ascii: "+") { bytes.append(0x20) }
             else if c == UInt8(ascii: "%") {
                 guard let h = it.next().flatMap(hex), let l = it.next().flatMap(hex) else { return nil }
                 bytes.append(h << 4 | l)

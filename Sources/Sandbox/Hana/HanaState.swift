@@ -38,17 +38,11 @@ struct HanaState: Sendable {
 
 /// SplitMix64: a fixed seed gives the same demo data on every run and platform.
 struct HanaRandom: Sendable {
-    private var state: UInt64
+    private var core: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { core = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { core.next() }
 
     /// Uniform in `range` (the modulo bias is irrelevant for demo data).
     mutating func int(_ range: ClosedRange<Int>) -> Int {

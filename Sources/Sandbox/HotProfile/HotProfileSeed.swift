@@ -176,16 +176,11 @@ private extension String {
 
 /// SplitMix64: small, fast, and the same sequence on every platform.
 struct HPRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
+    private var core: SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(seed: UInt64) { core = SplitMix64(seed: seed) }
+
+    mutating func next() -> UInt64 { core.next() }
 
     mutating func int(_ r: Range<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
     mutating func pick<T>(_ a: [T]) -> T { a[int(0..<a.count)] }
