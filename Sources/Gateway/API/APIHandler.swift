@@ -59,7 +59,7 @@ enum APIHandler {
     /// `RenderedCache`). `Cache-Control: no-cache` skips it.
     static func renderedHit(_ request: HTTPRequest, _ ctx: RequestContext, _ services: GatewayServices) -> HTTPResponse? {
         guard let rendered = services.rendered, let upstream = services.cache, !ctx.record.revalidate else { return nil }
-        guard let hit = rendered.lookup("GET " + request.head.target, upstream: upstream, now: ctx.loop.now()) else { return nil }
+        guard let hit = rendered.lookup(request.head.target, upstream: upstream, now: ctx.loop.now()) else { return nil }
         var r = hit.response
         r.headers.replaceOrAdd("Cache-Status", "crm-gateway; hit; ttl=\(hit.ttl)")
         r.headers.replaceOrAdd("Age", String(hit.age))
@@ -80,7 +80,7 @@ enum APIHandler {
         }
         if storable {
             if r.headers["ETag"] == nil { r.headers.add("ETag", ETag.weak(r.body)) }
-            rendered.store("GET " + request.head.target, response: r, sources: calls.compactMap { $0.cache?.key })
+            rendered.store(request.head.target, response: r, sources: calls.compactMap { $0.cache?.key })
         }
         return r
     }

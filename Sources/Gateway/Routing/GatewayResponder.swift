@@ -8,7 +8,7 @@ public final class GatewayResponder: HTTPResponder {
     private var requestIDs = RequestIDGenerator()
     /// Per-route facts computed once per loop: the metrics label and whether the route's
     /// reads carry validators (a responder lives on one loop, so no lock).
-    private var routeInfo: [String: (label: String, validators: Bool)] = [:]
+    private var routeInfo: [String: [String: (label: String, validators: Bool)]] = [:]
 
     public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil) {
         self.router = router
@@ -67,11 +67,10 @@ public final class GatewayResponder: HTTPResponder {
     }
 
     private func info(_ method: HTTPMethod, _ template: String) -> (label: String, validators: Bool) {
-        let key = method.rawValue + " " + template
-        if let known = routeInfo[key] { return known }
+        if let known = routeInfo[template]?[method.rawValue] { return known }
         // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
-        let info = (key, unifiedReadPrefixes.contains { template.hasPrefix($0) })
-        routeInfo[key] = info
+        let info = (method.rawValue + " " + template, unifiedReadPrefixes.contains { template.hasPrefix($0) })
+        routeInfo[template, default: [:]][method.rawValue] = info
         return info
     }
 
