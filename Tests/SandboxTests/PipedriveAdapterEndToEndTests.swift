@@ -195,7 +195,7 @@ struct PipedriveAdapterEndToEndTests {
         #expect(got.firstName == "Lan" && got.lastName == "Nguyễn Thị")
         #expect(got.emails == [ContactPoint(value: "lan@example.vn", type: "work", primary: true)])
         #expect(got.phones == [ContactPoint(value: "+842831234567", type: "mobile", primary: true, original: "+84 28 3123 4567")])
-        #expect(got.company == Ref(id: "pipedrive:organization:49"))
+        #expect(got.company == Ref(id: "pipedrive:organization:49", name: "Yamabuki Systems Co., Ltd."))
         #expect(got.ownerID == "pipedrive:user:21504302")
         #expect(got.tags == ["2"])
         #expect(got.customFields == ["3c8e0f6a1d92b47e5a0c6d18f2b9e4a7c1d05f36": "vi"])

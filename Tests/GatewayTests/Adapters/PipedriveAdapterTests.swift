@@ -63,7 +63,9 @@ struct PipedriveAdapterTests {
     @Test func listFirstPageSendsLimitAndAuthHeader() async throws {
         t.answer(200, fixture: PDTest.fixture("persons.list.200"))
         let page = try await persons.list(kind: "person", filter: ListFilter(), page: PageRequest(size: 2), context: t.context())
-        #expect(t.requests.count == 1)
+        // The page, then one lookup of its organizations' names (no answer queued: names stay null).
+        #expect(t.requests.count == 2)
+        #expect(t.requests[1].url.hasPrefix("https://acme.pipedrive.com/api/v2/organizations?ids="))
         let r = t.requests[0]
         #expect(r.method == "GET")
         #expect(r.url == "https://acme.pipedrive.com/api/v2/persons?limit=2")
@@ -92,6 +94,14 @@ struct PipedriveAdapterTests {
         #expect(page.next == nil)
     }
 
+    @Test func companyNamesComeFromOneOrganizationLookupPerPage() async throws {
+        t.answer(200, fixture: PDTest.fixture("persons.get.200"))
+        t.answer(200, json: ["success": true, "data": [["id": 307, "name": "Kaede Textile"]], "additional_data": ["next_cursor": nil]])
+        let c = try await persons.get(UnifiedID("pipedrive:person:318")!, context: t.context())
+        #expect(c.company == Ref(id: "pipedrive:organization:307", name: "Kaede Textile"))
+        #expect(t.requests.count == 2)
+    }
+
     @Test func nullDataIsAnEmptyLastPage() async throws {
         t.answer(200, json: ["success": true, "data": nil, "additional_data": nil])
         let page = try await persons.list(kind: "person", filter: ListFilter(), page: PageRequest(size: 50), context: t.context())
@@ -102,7 +112,8 @@ struct PipedriveAdapterTests {
     @Test func mapsEveryPersonField() async throws {
         t.answer(200, fixture: PDTest.fixture("persons.get.200"))
         let c = try await persons.get(UnifiedID("pipedrive:person:318")!, context: t.context())
-        #expect(t.requests.map(\.url) == ["https://acme.pipedrive.com/api/v2/persons/318"])
+        #expect(t.requests.map(\.url) == ["https://acme.pipedrive.com/api/v2/persons/318",
+                                          "https://acme.pipedrive.com/api/v2/organizations?ids=307&limit=1"])
         #expect(t.requests[0].method == "GET")
         PDTest.expectAuth(t.requests)
         #expect(c.id.description == "pipedrive:person:318")
@@ -114,6 +125,7 @@ struct PipedriveAdapterTests {
         #expect(c.phones == [ContactPoint(value: "+814531539197", type: "work", primary: true, original: "+81 45-3153-9197"),
                              ContactPoint(value: "+819061552374", type: "mobile", primary: false, original: "+81 90-6155-2374"),
                              ContactPoint(value: "+81682450522", type: "home", primary: false, original: "+81 6-8245-0522")])
+        // The organization lookup failed (nothing queued): the name stays null, the read succeeds.
         #expect(c.company == Ref(id: "pipedrive:organization:307", name: nil))
         #expect(c.title == "経営企画室")
         #expect(c.address == nil)
@@ -155,7 +167,8 @@ struct PipedriveAdapterTests {
         t.answer(200, fixture: PDTest.fixture("persons.search.200"))
         t.answer(200, fixture: PDTest.fixture("persons.search-ids.200"))
         let page = try await persons.list(kind: "person", filter: ListFilter([.q: "sato"]), page: PageRequest(size: 3), context: t.context())
-        #expect(t.requests.count == 2)
+        // Search, full records, then the organization-name lookup.
+        #expect(t.requests.count == 3)
         #expect(PDTest.path(t.requests[0]) == "/api/v2/persons/search")
         #expect(PDTest.query(t.requests[0]) == ["term=sato", "limit=3"])
         #expect(PDTest.path(t.requests[1]) == "/api/v2/persons")
@@ -283,7 +296,9 @@ struct PipedriveAdapterTests {
         w.companyID = .clear
         w.tags = .clear
         _ = try await persons.update(UnifiedID("pipedrive:person:318")!, w, context: t.context())
-        #expect(t.requests.map(\.method) == ["GET", "PATCH"])
+        // Then the organization-name lookup of the answer.
+        #expect(Array(t.requests.map(\.method).prefix(2)) == ["GET", "PATCH"])
+        #expect(t.requests.filter { $0.method == "PATCH" }.count == 1)
         #expect(t.requests[1].url == "https://acme.pipedrive.com/api/v2/persons/318")
         #expect(t.requests[1].jsonBody == ["name": "優奈 佐藤", "emails": [], "org_id": nil, "label_ids": []])
         PDTest.expectAuth(t.requests)
@@ -295,7 +310,8 @@ struct PipedriveAdapterTests {
         w.displayName = .set("Nguyễn Thị Mai")
         w.phones = .clear
         let c = try await persons.update(UnifiedID("pipedrive:person:361")!, w, context: t.context())
-        #expect(t.requests.map(\.method) == ["PATCH"])
+        #expect(t.requests.first?.method == "PATCH")
+        #expect(t.requests.filter { $0.method != "GET" }.count == 1)
         #expect(t.requests[0].jsonBody == ["name": "Nguyễn Thị Mai", "phones": []])
         #expect(c.displayName == "Nguyễn Thị Mai")
         #expect(c.phones.isEmpty)

@@ -84,19 +84,54 @@ struct PipedrivePersons: ResourceSource {
         }
         var items: [Contact] = []
         for p in result.items.prefix(page.size) { items.append(try PipedriveMapping.contact(p)) }
+        await Self.nameCompanies(&items, client: client, context: context)
         return SourcePage(items: items, next: result.next)
+    }
+
+    /// v2 persons carry only `org_id`; the §4 model shows `company{id, name}`. One list call
+    /// with `ids=` (at most 100, cached like any companies read) fills the names of a page.
+    /// A failed lookup leaves the names null rather than failing the read.
+    static func nameCompanies(_ contacts: inout [Contact], client: PipedriveClient, context: AdapterContext) async {
+        var ids: [Int] = []
+        for c in contacts {
+            if let ref = c.company, ref.name == nil, let id = UnifiedID(ref.id)?.integerRemote, !ids.contains(id) { ids.append(id) }
+        }
+        guard !ids.isEmpty else { return }
+        var names: [String: String] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(ids.count, start + PipedriveClient.idsPerCall)]
+            guard let list = try? await client.list("/api/v2/organizations",
+                                                    query: [("ids", chunk.map(String.init).joined(separator: ",")), ("limit", String(chunk.count))],
+                                                    context: context) else { return }
+            for org in list.items {
+                if let id = org["id"]?.intValue, let name = org["name"]?.stringValue { names["pipedrive:organization:\(id)"] = name }
+            }
+            start += PipedriveClient.idsPerCall
+        }
+        for i in contacts.indices {
+            if let ref = contacts[i].company, ref.name == nil { contacts[i].company?.name = names[ref.id] }
+        }
+    }
+
+    static func named(_ contact: Contact, client: PipedriveClient, context: AdapterContext) async -> Contact {
+        var one = [contact]
+        await nameCompanies(&one, client: client, context: context)
+        return one[0]
     }
 
     func get(_ id: UnifiedID, context: AdapterContext) async throws(GatewayError) -> Contact {
         let n = try PipedriveID.require(id, kind: "person")
-        return try PipedriveMapping.contact(try await client.record("GET", "\(Self.path)/\(n)", context: context))
+        let contact = try PipedriveMapping.contact(try await client.record("GET", "\(Self.path)/\(n)", context: context))
+        return await Self.named(contact, client: client, context: context)
     }
 
     func create(kind: String, _ w: ContactWrite, context: AdapterContext) async throws(GatewayError) -> Contact {
         let errors = validate(kind: kind, w, creating: true)
         guard errors.isEmpty else { throw .validation(errors) }
         let body = Self.body(w, name: Self.name(w, current: nil))
-        return try PipedriveMapping.contact(try await client.record("POST", Self.path, body: .object(body), context: context))
+        let contact = try PipedriveMapping.contact(try await client.record("POST", Self.path, body: .object(body), context: context))
+        return await Self.named(contact, client: client, context: context)
     }
 
     func update(_ id: UnifiedID, _ w: ContactWrite, context: AdapterContext) async throws(GatewayError) -> Contact {
@@ -109,7 +144,8 @@ struct PipedrivePersons: ResourceSource {
             current = try await client.record("GET", "\(Self.path)/\(n)", context: context)
         }
         let body = Self.body(w, name: Self.name(w, current: current))
-        return try PipedriveMapping.contact(try await client.record("PATCH", "\(Self.path)/\(n)", body: .object(body), context: context))
+        let contact = try PipedriveMapping.contact(try await client.record("PATCH", "\(Self.path)/\(n)", body: .object(body), context: context))
+        return await Self.named(contact, client: client, context: context)
     }
 
     func delete(_ id: UnifiedID, context: AdapterContext) async throws(GatewayError) {
