@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Thin C wrappers: epoll/eventfd/signalfd, and typed setters for curl's variadic API.
@@ -31,6 +32,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // Emulators of every upstream (§8), served by our own HTTP server: `serve --sandbox`, `emulate`.

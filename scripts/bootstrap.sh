@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs, only those missing (idempotent).
 set -euo pipefail
-packages=(libcurl4-openssl-dev libssl-dev pkg-config)
+packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config)
 packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do
