@@ -34,6 +34,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Also start the emulators of every upstream on loopback and use them (no credentials needed).")
     var sandbox = false
 
+    @Option(help: "The SQLite file of the webhook inbox (created if missing).")
+    var eventsDb: String = "crm-gateway-events.sqlite"
+
     @Option(help: "With --sandbox: first emulator port (the others follow); 0 picks free ports.")
     var sandboxPort: Int = 0
 
@@ -52,6 +55,7 @@ struct Serve: ParsableCommand {
         options.address = SocketAddress(host: host, port: port)
         if let loops { options.loops = loops }
         options.drainTimeout = .seconds(drainTimeout)
+        options.eventStorePath = eventsDb
         let app = GatewayApplication(options: options, logger: logger)
         var sandboxThread: EventLoopThread?
         var upstreams = "upstreams: none configured"
@@ -69,6 +73,8 @@ struct Serve: ParsableCommand {
             options.upstreams = emulators.upstreamSettings
             options.adapters = AdapterRegistry.adapters(for: options.upstreams)
             options.allowPlainHTTPToLoopback = true
+            // §7: in sandbox mode the webhook secrets are fixed so tests can act as the upstream.
+            options.webhookSecrets = .sandbox
             upstreams = "sandbox: " + emulators.summary
         }, onListening: { address in
             print("crm-gateway \(GatewayVersion.current) listening on http://\(address) (\(upstreams))")

@@ -22,11 +22,13 @@ public final class GatewayServices: Sendable {
     /// Per upstream, shared by every loop: its rate limiter and its circuit breaker (§6).
     public let limiters: [String: RateLimiter]
     public let breakers: [String: SharedCircuitBreaker]
+    /// The durable webhook inbox (§7); nil when no event store is configured.
+    public let inbox: WebhookInbox?
 
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
     public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
                 idempotency: IdempotencyStore? = nil, metrics: MetricsRegistry = GatewayMetrics.registry(),
-                cacheConfig: CacheConfig? = CacheConfig(), limits: [String: RateLimitConfig]? = nil,
+                cacheConfig: CacheConfig? = CacheConfig(), limits: [String: RateLimitConfig]? = nil, inbox: WebhookInbox? = nil,
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
         self.settings = settings
@@ -41,6 +43,7 @@ public final class GatewayServices: Sendable {
             breakers[a.source] = SharedCircuitBreaker()
         }
         self.limiters = limiters
+        self.inbox = inbox
         self.breakers = breakers
         self.clock = clock
         self.idempotency = idempotency ?? IdempotencyStore(clock: clock)

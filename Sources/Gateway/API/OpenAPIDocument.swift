@@ -1588,6 +1588,99 @@ paths:
           $ref: '#/components/responses/CircuitOpen'
         '504':
           $ref: '#/components/responses/UpstreamTimeout'
+  /webhooks/hana/{event}:
+    post:
+      operationId: receiveHanaWebhook
+      tags: [webhooks]
+      summary: 'Hana delivers lead and opportunity events here (stored durably before the 2xx).'
+      parameters:
+        - name: event
+          in: path
+          required: true
+          schema: {type: string, enum: [lead.created, lead.updated, lead.deleted, opportunity.created, opportunity.updated, opportunity.deleted]}
+        - name: token
+          in: query
+          description: 'The configured Hana secret (Hana can only be given a URL); or send it as Authorization: Bearer.'
+          schema: {type: string}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '200': {$ref: '#/components/responses/WebhookStored'}
+        '400': {$ref: '#/components/responses/WebhookMalformed'}
+        '401': {$ref: '#/components/responses/WebhookRefused'}
+        '503': {$ref: '#/components/responses/WebhookNotStored'}
+  /webhooks/textrequest:
+    post:
+      operationId: receiveTextRequestWebhook
+      tags: [webhooks]
+      summary: 'Text Request delivers message and contact events here, signed with the API key.'
+      parameters:
+        - name: event
+          in: query
+          description: The hook's event, when it was registered with it in the URL; otherwise read from the payload.
+          schema: {type: string, enum: [msg_received, msg_sent, msg_status_updated, contact_created, contact_updated]}
+        - name: x-tr-webhook-timestamp
+          in: header
+          required: true
+          description: Unix seconds; must be within 5 minutes of the gateway's clock.
+          schema: {type: string}
+        - name: x-tr-webhook-signature
+          in: header
+          required: true
+          description: Base64(HMAC-SHA256(API key, "{timestamp}.{raw body}")).
+          schema: {type: string}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '200': {$ref: '#/components/responses/WebhookStored'}
+        '400': {$ref: '#/components/responses/WebhookMalformed'}
+        '401': {$ref: '#/components/responses/WebhookRefused'}
+        '503': {$ref: '#/components/responses/WebhookNotStored'}
+  /webhooks/pipedrive:
+    post:
+      operationId: receivePipedriveWebhook
+      tags: [webhooks]
+      summary: 'Pipedrive (webhooks v2) delivers record changes here, with the HTTP Basic credentials it was registered with.'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '200': {$ref: '#/components/responses/WebhookStored'}
+        '400': {$ref: '#/components/responses/WebhookMalformed'}
+        '401': {$ref: '#/components/responses/WebhookRefused'}
+        '503': {$ref: '#/components/responses/WebhookNotStored'}
+  /events:
+    get:
+      operationId: listEvents
+      tags: [webhooks]
+      summary: Normalized events from stored webhook deliveries, oldest first.
+      parameters:
+        - name: after
+          in: query
+          description: Only events with a larger id (the `next_after` of the previous page).
+          schema: {type: integer, minimum: 0, default: 0}
+        - name: limit
+          in: query
+          schema: {type: integer, minimum: 1, maximum: 500, default: 50}
+      responses:
+        '200':
+          description: A page of events.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EventList'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '502': {$ref: '#/components/responses/UpstreamFailed'}
   /upstreams:
     get:
       operationId: listUpstreams
@@ -1757,6 +1850,42 @@ components:
       required: true
       schema: {$ref: '#/components/schemas/SandboxUpstream'}
   responses:
+    WebhookStored:
+      description: Stored durably (or recognised as a repeat, stored once).
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [status, delivery_id, event_ids]
+            properties:
+              status: {type: string, enum: [stored, duplicate]}
+              delivery_id: {type: integer}
+              event_ids: {type: array, items: {type: integer}}
+    WebhookMalformed:
+      description: The body cannot be read; it is kept as a dead letter for inspection.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
+    WebhookRefused:
+      description: The sender did not authenticate; nothing is stored.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+        WWW-Authenticate: {schema: {type: string}}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
+    WebhookNotStored:
+      description: No event store, or the store failed; not acknowledged, so the sender retries.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+        Retry-After: {schema: {type: integer}}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     BadRequest:
       description: Invalid query parameters, cursor or body syntax; `errors` names each.
       headers:
@@ -1871,6 +2000,23 @@ components:
       description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.'
       schema: {type: string, enum: ['true']}
   schemas:
+    EventList:
+      type: object
+      required: [data, next_after]
+      properties:
+        next_after: {type: integer, description: The id to pass as `after` for the next page.}
+        data:
+          type: array
+          items:
+            type: object
+            required: [id, type, source, occurred_at, subject_id, data]
+            properties:
+              id: {type: integer}
+              type: {type: string, example: contact.updated}
+              source: {type: string, enum: [hana, textrequest, pipedrive]}
+              occurred_at: {type: string}
+              subject_id: {type: string}
+              data: {}
     UnifiedId:
       type: string
       description: '`<source>:<kind>:<remote id>`, e.g. `pipedrive:person:123`, `textrequest:contact:1:14235550123`.'

@@ -28,6 +28,7 @@ extension Router {
         addUpstreams(services: services)
         addOpenAPI()
         addMetrics(services: services)
+        addWebhooks(services: services)
     }
 
     /// `GET/POST /{parent}/{id}/notes`: notes on a contact, company or deal.

@@ -25,6 +25,9 @@ public struct GatewayOptions: Sendable {
     public var adapters: [any SourceAdapter] = []
     /// Plain http to loopback upstreams (the sandbox's emulators); https only otherwise.
     public var allowPlainHTTPToLoopback = false
+    /// The SQLite file of the webhook inbox (§7); nil: webhooks answer 503.
+    public var eventStorePath: String? = "crm-gateway-events.sqlite"
+    public var webhookSecrets = WebhookSecrets()
 
     public init() {}
 }
@@ -67,7 +70,11 @@ public final class GatewayApplication {
         var router = Router.gateway(health: health)
         var options = self.options
         try configure(&router, &options)
-        let services = GatewayServices(adapters: options.adapters, settings: options.upstreams,
+        let inbox = try options.eventStorePath.map { path in
+            WebhookInbox(store: try EventStore(path: path), secrets: options.webhookSecrets,
+                         textRequestDashboard: options.upstreams["textrequest"]?.options["dashboard_id"] ?? "1")
+        }
+        let services = GatewayServices(adapters: options.adapters, settings: options.upstreams, inbox: inbox,
                                        makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: options.allowPlainHTTPToLoopback))
         router.addUnifiedAPI(services: services)
         var threads: [EventLoopThread] = []

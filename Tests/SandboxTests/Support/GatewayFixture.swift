@@ -3,6 +3,9 @@ import GatewayCore
 import Logging
 @testable import Sandbox
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The whole thing in one process, over real sockets: every emulator on loopback, the
 /// gateway (router, unified API, sandbox admin) on its own loop wired to them as
@@ -13,6 +16,8 @@ final class GatewayFixture: @unchecked Sendable {
     let server: HTTPServer
     let address: SocketAddress
     let services: GatewayServices
+    let eventsPath: String
+    static let counter = Atomic<Int>(0)
 
     init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil) throws {
         var opts = options
@@ -20,7 +25,9 @@ final class GatewayFixture: @unchecked Sendable {
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
         gatewayThread = try EventLoopThread(name: "gateway")
         let settings = sandboxFixture.sandbox.upstreamSettings
-        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings), settings: settings, limits: limits,
+        eventsPath = "/tmp/crm-gateway-test-\(getpid())-\(GatewayFixture.counter.add(1, ordering: .relaxed).newValue).sqlite"
+        let inbox = WebhookInbox(store: try EventStore(path: eventsPath), secrets: .sandbox, clock: sandboxFixture.clock)
+        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings), settings: settings, limits: limits, inbox: inbox,
                                    makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: true))
         var router = Router.gateway(health: HealthState())
         router.addSandboxAdmin(sandboxFixture.sandbox)
@@ -41,6 +48,7 @@ final class GatewayFixture: @unchecked Sendable {
         let s = server
         gatewayThread.loop.execute { s.shutdown(drainTimeout: .zero) {} }
         gatewayThread.stopAndJoin()
+        for suffix in ["", "-wal", "-shm"] { unlink(eventsPath + suffix) }
     }
 
     struct Answer {
@@ -51,10 +59,10 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     /// One request to the gateway.
-    func call(_ method: String, _ pathAndQuery: String, json: JSON? = nil, headers: [(String, String)] = []) async throws -> Answer {
+    func call(_ method: String, _ pathAndQuery: String, json: JSON? = nil, headers: [(String, String)] = [], raw: [UInt8]? = nil) async throws -> Answer {
         var h = HTTPHeaders()
         for (k, v) in headers { h.add(k, v) }
-        var body: [UInt8] = []
+        var body: [UInt8] = raw ?? []
         if let json { body = json.serialized(); h.add("Content-Type", "application/json") }
         let r = try await sandboxFixture.client.send(UpstreamRequest(method: method, url: "http://\(address)\(pathAndQuery)", headers: h, body: body,
                                                                      timeouts: UpstreamTimeouts(connect: .seconds(2), total: .seconds(30))))

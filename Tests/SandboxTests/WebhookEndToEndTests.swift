@@ -1,0 +1,79 @@
+import Testing
+import Gateway
+import GatewayCore
+@testable import Sandbox
+
+/// Webhooks from the emulators' real senders (and forged ones) into the gateway's durable inbox.
+@Suite("Webhooks end to end")
+struct WebhookEndToEndTests {
+    func events(_ fx: GatewayFixture, after: Int = 0) async throws -> [JSON] {
+        try await fx.call("GET", "/events?after=\(after)&limit=500").json?["data"]?.arrayValue ?? []
+    }
+
+    func eventually(_ fx: GatewayFixture, count: Int) async throws -> [JSON] {
+        for _ in 0..<200 {
+            let e = try await events(fx)
+            if e.count >= count { return e }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await events(fx)
+    }
+
+    @Test func hanaDeliveriesFromTheEmulatorBecomeEvents() async throws {
+        let fx = try GatewayFixture()
+        let target = "http://\(fx.address)/webhooks/hana/{event}?token=sandbox-secret"
+        let r = try await fx.sandboxFixture.call("hana", "POST", "/_sandbox/hana/deliver",
+                                                 json: ["event": "lead.updated", "count": 3, "target_url": .string(target)])
+        #expect(r.status == 202)
+        let got = try await eventually(fx, count: 3)
+        #expect(got.count == 3)
+        #expect(got.allSatisfy { $0["type"] == "contact.updated" && $0["source"] == "hana" })
+        #expect(got.allSatisfy { $0["subject_id"]?.stringValue?.hasPrefix("hana:lead:") == true })
+        #expect(got.map { $0["id"]?.intValue ?? 0 } == [1, 2, 3])
+        let metrics = try await fx.call("GET", "/metrics")
+        #expect(metrics.text.contains("crmgw_events_received_total{source=\"hana\"} 3"))
+    }
+
+    @Test func forgedSendersGet401AndNothingIsStored() async throws {
+        let fx = try GatewayFixture()
+        let hana = try await fx.call("POST", "/webhooks/hana/lead.created?token=guess", raw: Array("{}".utf8))
+        #expect(hana.status == 401)
+        #expect(hana.headers["WWW-Authenticate"] == "Bearer")
+        let tr = try await fx.call("POST", "/webhooks/textrequest", headers: [("x-tr-webhook-timestamp", "1736933400"), ("x-tr-webhook-signature", "AAAA")],
+                                   raw: Array("{}".utf8))
+        #expect(tr.status == 401)
+        let pd = try await fx.call("POST", "/webhooks/pipedrive", headers: [("Authorization", "Basic " + Base64.encode(Array("sandbox:guess".utf8)))],
+                                   raw: Array("{}".utf8))
+        #expect(pd.status == 401)
+        #expect(try await events(fx).isEmpty)
+        #expect(try await fx.services.inbox!.store.counts().deliveries == 0)
+    }
+
+    @Test func aRepeatIsStoredOnceAndAMalformedBodyIsADeadLetter() async throws {
+        let fx = try GatewayFixture()
+        let body = Array(#"{"meta":{"action":"change","entity":"deal","entity_id":"3","id":"delivery-1"},"data":{"id":3},"previous":{}}"#.utf8)
+        let auth = ("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
+        let first = try await fx.call("POST", "/webhooks/pipedrive", headers: [auth], raw: body)
+        #expect(first.status == 200)
+        #expect(first.json?["status"] == "stored")
+        let again = try await fx.call("POST", "/webhooks/pipedrive", headers: [auth], raw: body)
+        #expect(again.status == 200)
+        #expect(again.json?["status"] == "duplicate")
+        #expect(try await events(fx).count == 1)
+        let broken = try await fx.call("POST", "/webhooks/pipedrive", headers: [auth], raw: Array("{not json".utf8))
+        #expect(broken.status == 400)
+        #expect(try await fx.services.inbox!.store.counts().deadLetters == 1)
+    }
+
+    @Test func aSignedTextRequestMessageIsAMessageEvent() async throws {
+        let fx = try GatewayFixture()
+        let body = #"{"messageUniqueIdentifier":"m-1","conversation":{"consumerPhoneNumber":"14235550123","messageDirection":"R","message":"hi","date":"2025-01-15T09:29:00.000Z"}}"#
+        let ts = String(UTCTime(epochMillis: fx.sandboxFixture.clock.nowMillis()).epochSeconds)
+        let sig = Base64.encode(hmacSHA256(key: Array("sandbox-key".utf8), message: Array("\(ts).\(body)".utf8)))
+        let r = try await fx.call("POST", "/webhooks/textrequest", headers: [("x-tr-webhook-timestamp", ts), ("x-tr-webhook-signature", sig)], raw: Array(body.utf8))
+        #expect(r.status == 200, "\(r.text)")
+        let e = try await events(fx)
+        #expect(e.first?["type"] == "message.received")
+        #expect(e.first?["data"]?["contact_id"] == "textrequest:contact:1:14235550123")
+    }
+}
