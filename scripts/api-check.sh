@@ -11,7 +11,7 @@ venv=$(dirname "$(dirname "$py")")
 work=.build/api-check
 rm -rf "$work" && mkdir -p "$work"
 
-"$bin" serve --sandbox --port 0 > "$work/serve.out" 2> "$work/serve.err" &
+"$bin" serve --sandbox --port 0 --events-db "$work/events.sqlite" > "$work/serve.out" 2> "$work/serve.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
