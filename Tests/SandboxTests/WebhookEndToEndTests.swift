@@ -77,3 +77,35 @@ struct WebhookEndToEndTests {
         #expect(e.first?["data"]?["contact_id"] == "textrequest:contact:1:14235550123")
     }
 }
+
+@Suite("Webhooks end to end: Pipedrive's own sender")
+struct PipedriveWebhookEndToEndTests {
+    @Test func aDealChangeDeliveredByPipedriveInvalidatesTheCachedDeal() async throws {
+        let fx = try GatewayFixture()
+        let token = [("x-api-token", "sandbox-key")]
+        let hook = try await fx.sandboxFixture.call("pipedrive", "POST", "/api/v1/webhooks", headers: token, json: [
+            "subscription_url": .string("http://\(fx.address)/webhooks/pipedrive"), "event_action": "change", "event_object": "deal",
+            "version": "2.0", "name": "gateway", "http_auth_user": "sandbox", "http_auth_password": "sandbox-secret",
+        ])
+        #expect(hook.status == 201 || hook.status == 200, "\(String(decoding: hook.body, as: UTF8.self))")
+        let before = try await fx.call("GET", "/deals/pipedrive:deal:5")
+        #expect(before.status == 200)
+        let cached = try await fx.call("GET", "/deals/pipedrive:deal:5")
+        #expect(cached.headers["Cache-Status"]?.contains("hit") == true)
+        // The deal changes in Pipedrive itself (not through the gateway); Pipedrive tells us.
+        let patched = try await fx.sandboxFixture.call("pipedrive", "PATCH", "/api/v2/deals/5", headers: token, json: ["title": "Renamed upstream"])
+        #expect(patched.status == 200)
+        var after: GatewayFixture.Answer?
+        for _ in 0..<100 {
+            let e = try await fx.call("GET", "/events?limit=10").json?["data"]?.arrayValue ?? []
+            if e.contains(where: { $0["type"] == "deal.updated" && $0["subject_id"] == "pipedrive:deal:5" }) {
+                after = try await fx.call("GET", "/deals/pipedrive:deal:5")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let fresh = try #require(after)
+        #expect(fresh.json?["title"] == "Renamed upstream")
+        #expect(fresh.headers["Cache-Status"]?.contains("hit") == false)
+    }
+}
