@@ -109,3 +109,36 @@ struct PipedriveWebhookEndToEndTests {
         #expect(fresh.headers["Cache-Status"]?.contains("hit") == false)
     }
 }
+
+@Suite("Webhooks end to end: Text Request's own sender")
+struct TextRequestWebhookEndToEndTests {
+    @Test func anInboundTextBecomesAMessageEventAndShowsInTheConversation() async throws {
+        let fx = try GatewayFixture()
+        let key = [("x-api-key", "sandbox-key")]
+        let hook = try await fx.sandboxFixture.call("textrequest", "POST", "/api/v3/dashboards/1/hooks", headers: key, json: [
+            "event": "msg_received", "target_url": .string("http://\(fx.address)/webhooks/textrequest"),
+        ])
+        #expect(hook.status == 201)
+        // The conversation is read (and cached) first.
+        let phone = "4235550177"
+        let before = try await fx.call("GET", "/messages?phone=\(phone)")
+        let countBefore = before.json?["data"]?.arrayValue?.count ?? 0
+        let delivered = try await fx.sandboxFixture.call("textrequest", "POST", "/_sandbox/textrequest/deliver",
+                                                         json: ["event": "msg_received", "phone": .string(phone), "body": "Inbound hello", "dashboard_id": 1])
+        #expect(delivered.status == 202)
+        var event: JSON?
+        for _ in 0..<100 {
+            let e = try await fx.call("GET", "/events?limit=50").json?["data"]?.arrayValue ?? []
+            if let m = e.first(where: { $0["type"] == "message.received" }) { event = m; break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let received = try #require(event)
+        let subject = "textrequest:contact:1:1" + phone
+        #expect(received["subject_id"]?.stringValue == subject)
+        #expect(received["data"]?["body"] == "Inbound hello")
+        let after = try await fx.call("GET", "/messages?phone=\(phone)")
+        let bodies = after.json?["data"]?.arrayValue?.compactMap { $0["body"]?.stringValue } ?? []
+        #expect(bodies.count == countBefore + 1)
+        #expect(bodies.last == "Inbound hello")
+    }
+}
