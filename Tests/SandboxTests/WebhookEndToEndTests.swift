@@ -142,3 +142,32 @@ struct TextRequestWebhookEndToEndTests {
         #expect(bodies.last == "Inbound hello")
     }
 }
+
+@Suite("Hana leads as contacts, from the inbox")
+struct HanaContactsEndToEndTests {
+    @Test func deliveredLeadsAreListedReadableAndPatchedThroughHana() async throws {
+        let fx = try GatewayFixture()
+        let target = "http://\(fx.address)/webhooks/hana/{event}?token=sandbox-secret"
+        let r = try await fx.sandboxFixture.call("hana", "POST", "/_sandbox/hana/deliver", json: ["event": "lead.created", "count": 3, "target_url": .string(target)])
+        #expect(r.status == 202)
+        var listed: [JSON] = []
+        for _ in 0..<100 {
+            listed = try await fx.call("GET", "/contacts?source=hana").json?["data"]?.arrayValue ?? []
+            if listed.count >= 3 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(listed.count == 3)
+        let id = try #require(listed.first?["id"]?.stringValue)
+        #expect(id.hasPrefix("hana:lead:"))
+        let one = try await fx.call("GET", "/contacts/\(id)")
+        #expect(one.status == 200)
+        #expect(one.json?["display_name"] == listed.first?["display_name"])
+        let before = try await fx.upstreamCalls("hana", "update")
+        let patched = try await fx.call("PATCH", "/contacts/\(id)", json: ["display_name": "Nguyễn Thị Mai"])
+        #expect(patched.status == 200, "\(patched.text)")
+        #expect(patched.json?["display_name"] == "Nguyễn Thị Mai")
+        #expect(try await fx.upstreamCalls("hana", "update") == before + 1)
+        #expect(try await fx.call("PATCH", "/contacts/\(id)", json: ["title": "x"]).status == 422)
+        #expect(try await fx.call("GET", "/contacts/hana:lead:not-delivered").status == 404)
+    }
+}

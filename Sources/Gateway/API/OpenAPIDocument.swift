@@ -1734,7 +1734,7 @@ components:
       name: source
       in: query
       description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
-      schema: {type: string, enum: [pipedrive, hotprofile, textrequest]}
+      schema: {type: string, enum: [pipedrive, hotprofile, textrequest, hana]}
     SourceCompanies:
       name: source
       in: query

@@ -12,4 +12,11 @@ public enum AdapterRegistry {
         if let s = settings["textrequest"] { out.append(TextRequestAdapter(settings: s)) }
         return out
     }
+
+    /// The same, plus the adapters that read from the webhook inbox (Hana has no read API).
+    public static func adapters(for settings: [String: UpstreamSettings], events: EventStore?) -> [any SourceAdapter] {
+        var out = adapters(for: settings)
+        if let s = settings["hana"], let events { out.append(HanaAdapter(settings: s, store: events)) }
+        return out
+    }
 }

@@ -74,7 +74,11 @@ public final class GatewayApplication {
             WebhookInbox(store: try EventStore(path: path), secrets: options.webhookSecrets,
                          textRequestDashboard: options.upstreams["textrequest"]?.options["dashboard_id"] ?? "1")
         }
-        let services = GatewayServices(adapters: options.adapters, settings: options.upstreams, inbox: inbox,
+        var adapters = options.adapters
+        if let s = options.upstreams["hana"], let inbox, !adapters.contains(where: { $0.source == "hana" }) {
+            adapters.append(HanaAdapter(settings: s, store: inbox.store))
+        }
+        let services = GatewayServices(adapters: adapters, settings: options.upstreams, inbox: inbox,
                                        makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: options.allowPlainHTTPToLoopback))
         router.addUnifiedAPI(services: services)
         var threads: [EventLoopThread] = []

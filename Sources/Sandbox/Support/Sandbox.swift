@@ -104,9 +104,13 @@ extension Sandbox {
     /// sandbox credential, and Text Request's seeded dashboard 1 (§8).
     public var upstreamSettings: [String: UpstreamSettings] {
         var out: [String: UpstreamSettings] = [:]
-        for h in hosts where h.name != "hana" {
-            out[h.name] = UpstreamSettings(baseURL: h.baseURL, credential: options.credential,
-                                           options: h.name == "textrequest" ? ["dashboard_id": "1"] : [:])
+        for h in hosts {
+            let extra: [String: String] = switch h.name {
+            case "textrequest": ["dashboard_id": "1"]
+            case "hana": ["update_path": options.hanaUpdatePath]
+            default: [:]
+            }
+            out[h.name] = UpstreamSettings(baseURL: h.baseURL, credential: options.credential, options: extra)
         }
         return out
     }

@@ -27,7 +27,7 @@ final class GatewayFixture: @unchecked Sendable {
         let settings = sandboxFixture.sandbox.upstreamSettings
         eventsPath = "/tmp/crm-gateway-test-\(getpid())-\(GatewayFixture.counter.add(1, ordering: .relaxed).newValue).sqlite"
         let inbox = WebhookInbox(store: try EventStore(path: eventsPath), secrets: .sandbox, clock: sandboxFixture.clock)
-        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings), settings: settings, limits: limits, inbox: inbox,
+        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings, events: inbox.store), settings: settings, limits: limits, inbox: inbox,
                                    makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: true))
         var router = Router.gateway(health: HealthState())
         router.addSandboxAdmin(sandboxFixture.sandbox)
