@@ -171,3 +171,30 @@ struct HanaContactsEndToEndTests {
         #expect(try await fx.call("GET", "/contacts/hana:lead:not-delivered").status == 404)
     }
 }
+
+@Suite("Hana opportunities as deals, from the inbox")
+struct HanaDealsEndToEndTests {
+    @Test func deliveredOpportunitiesAreListedAndPatchedThroughHana() async throws {
+        let fx = try GatewayFixture()
+        let target = "http://\(fx.address)/webhooks/hana/{event}?token=sandbox-secret"
+        let r = try await fx.sandboxFixture.call("hana", "POST", "/_sandbox/hana/deliver", json: ["event": "opportunity.created", "count": 2, "target_url": .string(target)])
+        #expect(r.status == 202)
+        var listed: [JSON] = []
+        for _ in 0..<100 {
+            listed = try await fx.call("GET", "/deals?source=hana").json?["data"]?.arrayValue ?? []
+            if listed.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(listed.count == 2)
+        let id = try #require(listed.first?["id"]?.stringValue)
+        #expect(id.hasPrefix("hana:opportunity:"))
+        #expect(listed.first?["contact_id"]?.stringValue?.hasPrefix("hana:lead:") == true)
+        let before = try await fx.upstreamCalls("hana", "update")
+        let patched = try await fx.call("PATCH", "/deals/\(id)", json: ["title": "Cập nhật ticket", "value": ["amount": 1000000]])
+        #expect(patched.status == 200, "\(patched.text)")
+        #expect(patched.json?["title"] == "Cập nhật ticket")
+        #expect(patched.json?["value"]?["amount"] == 1000000)
+        #expect(try await fx.upstreamCalls("hana", "update") == before + 1)
+        #expect(try await fx.call("PATCH", "/deals/\(id)", json: ["status": "won"]).status == 422)
+    }
+}

@@ -619,7 +619,7 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/Limit'
         - $ref: '#/components/parameters/Cursor'
-        - $ref: '#/components/parameters/SourcePipedrive'
+        - $ref: '#/components/parameters/SourceDeals'
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/Q'
         - $ref: '#/components/parameters/DealStatus'
@@ -1740,6 +1740,11 @@ components:
       in: query
       description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
       schema: {type: string, enum: [pipedrive, hotprofile]}
+    SourceDeals:
+      name: source
+      in: query
+      description: Only this source (several may be given comma-separated). A filter a named source cannot honour is then a 400.
+      schema: {type: string, enum: [pipedrive, hana]}
     SourcePipedrive:
       name: source
       in: query

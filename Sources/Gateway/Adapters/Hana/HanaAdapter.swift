@@ -8,13 +8,93 @@ import GatewayCore
 public struct HanaAdapter: SourceAdapter {
     public let source = "hana"
     let leads: HanaRecords
+    let opportunities: HanaOpportunities
 
     public init(settings: UpstreamSettings, store: EventStore) {
-        leads = HanaRecords(caller: UpstreamCaller(source: "hana", settings: settings), store: store,
-                            updatePath: settings.options["update_path"] ?? "/external-api/v1.0/update")
+        let caller = UpstreamCaller(source: "hana", settings: settings)
+        let path = settings.options["update_path"] ?? "/external-api/v1.0/update"
+        leads = HanaRecords(caller: caller, store: store, updatePath: path)
+        opportunities = HanaOpportunities(caller: caller, store: store, updatePath: path)
     }
 
     public var contacts: (any ResourceSource<Contact, ContactWrite>)? { leads }
+    public var deals: (any ResourceSource<Deal, DealWrite>)? { opportunities }
+}
+
+/// Hana opportunities (tickets) as deals, the same way: reads from the inbox, PATCH to Hana.
+struct HanaOpportunities: ResourceSource {
+    let source = "hana"
+    let kinds = ["opportunity"]
+    let caller: UpstreamCaller
+    let store: EventStore
+    let updatePath: String
+
+    func operations(kind: String) -> Set<ResourceOperation> { [.list, .get, .update] }
+    func filters(kind: String) -> Set<ListFilter.Name> { [] }
+    func maxPageSize(kind: String) -> Int { 200 }
+
+    func validate(kind: String, _ w: DealWrite, creating: Bool) -> [FieldError] {
+        var errors: [FieldError] = []
+        let unsupported: [(String, Bool)] = [("status", !w.status.isKeep), ("stage_id", !w.stageID.isKeep), ("pipeline_id", !w.pipelineID.isKeep),
+                                             ("contact_id", !w.contactID.isKeep), ("company_id", !w.companyID.isKeep),
+                                             ("expected_close_date", !w.expectedCloseDate.isKeep), ("lost_reason", !w.lostReason.isKeep),
+                                             ("owner_id", !w.ownerID.isKeep), ("value.currency", !w.currency.isKeep)]
+        for (name, given) in unsupported where given {
+            errors.append(FieldError(name, "Hana opportunities have no such attribute; use title, value.amount or custom_fields (cf_*)"))
+        }
+        return errors
+    }
+
+    func list(kind: String, filter: ListFilter, page: PageRequest, context: AdapterContext) async throws(GatewayError) -> SourcePage<Deal> {
+        let rows: [StoredEvent]
+        do { rows = try await store.latest(subjectPrefix: "hana:opportunity:", limit: page.size, after: page.token) } catch {
+            throw .invalidResponse(source: source, "the event store: \(error)")
+        }
+        return SourcePage(items: rows.filter { $0.type != "deal.deleted" }.compactMap(Self.deal),
+                          next: rows.count < page.size ? nil : rows.last?.subjectID)
+    }
+
+    func get(_ id: UnifiedID, context: AdapterContext) async throws(GatewayError) -> Deal {
+        let subject = id.description
+        let event: StoredEvent?
+        do { event = try await store.latest(subjectPrefix: subject, limit: 5, after: nil).first { $0.subjectID == subject } } catch {
+            throw .invalidResponse(source: source, "the event store: \(error)")
+        }
+        guard let event, event.type != "deal.deleted", let d = Self.deal(event) else {
+            throw .notFound("no Hana opportunity \(id) (Hana records are known from its webhooks)")
+        }
+        return d
+    }
+
+    func update(_ id: UnifiedID, _ w: DealWrite, context: AdapterContext) async throws(GatewayError) -> Deal {
+        var updated = try await get(id, context: context)
+        var opportunity: JSONObject = ["id": .string(id.remote)]
+        switch w.title { case .set(let v): opportunity["baseName"] = .string(v); updated.title = v; case .clear: opportunity["baseName"] = .null; updated.title = nil; case .keep: break }
+        switch w.amount {
+        case .set(let v): opportunity["dealValue"] = v.rounded() == v ? .int(Int(v)) : .double(v); updated.value = Money(amount: v, currency: nil)
+        case .clear: opportunity["dealValue"] = .null; updated.value = nil
+        case .keep: break
+        }
+        if case .set(let fields) = w.customFields { for (k, v) in fields { opportunity[k] = v; updated.customFields[k] = v } }
+        let r = try await caller.call("POST", updatePath, headers: ["Authorization": "Bearer \(caller.settings.credential)"],
+                                      body: JSON.object(["opportunity": .object(opportunity)]).serialized(), context: context)
+        try caller.requireSuccess(r)
+        return updated
+    }
+
+    /// A stored `deal.*` event's opportunity (and its linked lead) as a deal.
+    static func deal(_ e: StoredEvent) -> Deal? {
+        guard let data = try? JSON.parse(e.data), let o = data["opportunity"]?.objectValue, let id = UnifiedID(e.subjectID) else { return nil }
+        func raw(_ name: String) -> JSON? { o[name]?["rawData"] }
+        var d = Deal(id: id)
+        d.title = raw("baseName")?.stringValue
+        if let amount = raw("dealValue")?.doubleValue { d.value = Money(amount: amount, currency: nil) }
+        if let lead = data["lead"]?["id"]?["rawData"]?.stringValue { d.contactID = "hana:lead:\(lead)" }
+        for (k, v) in o where !["id", "baseName", "dealValue"].contains(k) { d.customFields[k] = v["rawData"] ?? v }
+        d.updatedAt = e.occurredAt
+        d.raw = data
+        return d
+    }
 }
 
 struct HanaRecords: ResourceSource {
