@@ -18,7 +18,9 @@ public final class GatewayServices: Sendable {
     public let rendered: RenderedCache?
     let clock: any WallClock
     private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
-    private let transports = Mutex<[String: any UpstreamTransport]>([:])
+    /// Keyed by loop and upstream; the loop's bare curl transport has source "".
+    private struct StackKey: Hashable { var loop: ObjectIdentifier; var source: String }
+    private let transports = Mutex<[StackKey: any UpstreamTransport]>([:])
     /// Per upstream, shared by every loop: its rate limiter and its circuit breaker (§6).
     public let limiters: [String: RateLimiter]
     public let breakers: [String: SharedCircuitBreaker]
@@ -62,9 +64,9 @@ public final class GatewayServices: Sendable {
     /// One stack per (loop, upstream), outermost first: the cache (hits cost no upstream call
     /// and no rate-limit token), the breaker and the limiter, then the loop's curl.
     func transport(for loop: EventLoop, source: String) -> (any UpstreamTransport)? {
-        let key = "\(ObjectIdentifier(loop))/\(source)"
+        let key = StackKey(loop: ObjectIdentifier(loop), source: source)
         if let t = transports.withLock({ $0[key] }) { return t }
-        let curlKey = "\(ObjectIdentifier(loop))/"
+        let curlKey = StackKey(loop: ObjectIdentifier(loop), source: "")
         var raw = transports.withLock { $0[curlKey] }
         if raw == nil {
             guard let made = try? makeTransport(loop) else { return nil }

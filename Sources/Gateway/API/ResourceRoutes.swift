@@ -126,17 +126,7 @@ extension Router {
         return !pairs.isEmpty
     }
 
-    static func pathEscaped(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let h = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [h[Int(b >> 4)], h[Int(b & 15)]], as: UTF8.self)
-            }
-        }
-        return out
-    }
+    /// An id in a path segment (`:` may stay, RFC 3986 §3.3).
+    static func pathEscaped(_ s: String) -> String { FormEncoding.encode(s, keeping: ":") }
+
 }

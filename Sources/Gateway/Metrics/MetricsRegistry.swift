@@ -16,6 +16,11 @@ public final class MetricsRegistry: Sendable {
         var histograms: [[String]: (counts: [UInt64], sum: Double, count: UInt64)] = [:]
         var order: [[String]] = []
 
+        mutating func add(count amount: Double, at key: [String]) {
+            if counters[key] == nil { order.append(key) }
+            counters[key, default: 0] += amount
+        }
+
         /// One observation, updated in place (no copy of the bucket counts).
         mutating func add(_ value: Double, at key: [String]) {
             if histograms[key] == nil {
@@ -54,8 +59,7 @@ public final class MetricsRegistry: Sendable {
         let key = Self.key(labels)
         families.withLock { fs in
             guard let i = fs.firstIndex(where: { $0.name == name }), fs[i].family.kind == .counter else { return }
-            if fs[i].family.counters[key] == nil { fs[i].family.order.append(key) }
-            fs[i].family.counters[key, default: 0] += amount
+            fs[i].family.add(count: amount, at: key)
         }
     }
 
@@ -73,10 +77,7 @@ public final class MetricsRegistry: Sendable {
         let counterKey = ["route", route, "code", String(status)]
         let histogramKey = ["route", route]
         families.withLock { fs in
-            if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requests }) {
-                if fs[i].family.counters[counterKey] == nil { fs[i].family.order.append(counterKey) }
-                fs[i].family.counters[counterKey, default: 0] += 1
-            }
+            if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requests }) { fs[i].family.add(count: 1, at: counterKey) }
             if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requestDuration }) {
                 fs[i].family.add(seconds, at: histogramKey)
             }

@@ -174,15 +174,7 @@ public struct CachingTransport: UpstreamTransport {
                 appendField(&m, v.utf8)
             }
         }
-        let digest = hmacSHA256(key: keySalt, message: m)
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return hexString(hmacSHA256(key: keySalt, message: m))
     }
 
     private static func appendField(_ m: inout [UInt8], _ bytes: some Collection<UInt8>) {

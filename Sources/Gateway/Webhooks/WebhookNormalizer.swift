@@ -30,10 +30,7 @@ public enum WebhookNormalizer {
 
     static func digest(_ parts: [UInt8]) -> String {
         // A keyed digest of the delivery itself: a repeat of the same bytes is the same delivery.
-        hmacSHA256(key: Array("crm-gateway-inbox".utf8), message: parts).map { b in
-            let h = Array("0123456789abcdef".utf8)
-            return String(decoding: [h[Int(b >> 4)], h[Int(b & 15)]], as: UTF8.self)
-        }.joined()
+        hexString(hmacSHA256(key: Array("crm-gateway-inbox".utf8), message: parts))
     }
 
     /// Hana: the event is in the URL (`lead.updated`); the body holds `lead` and/or

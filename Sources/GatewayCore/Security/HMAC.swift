@@ -85,3 +85,15 @@ public enum Base64 {
         return out
     }
 }
+
+/// Lowercase hex of some bytes (digests in keys).
+public func hexString(_ bytes: some Collection<UInt8>) -> String {
+    let hex = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes {
+        out.append(hex[Int(b >> 4)])
+        out.append(hex[Int(b & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

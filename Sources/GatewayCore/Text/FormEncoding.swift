@@ -46,12 +46,15 @@ public enum FormEncoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// Percent-encodes a component (RFC 3986 unreserved characters stay).
-    public static func encode(_ s: String) -> String {
+    /// Percent-encodes a component (RFC 3986 unreserved characters stay, and any in `keeping`).
+    public static func encode(_ s: String, keeping: String = "") -> String {
+        let kept = Array(keeping.utf8)
         var out = ""
         for b in s.utf8 {
             switch b {
             case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            case _ where kept.contains(b):
                 out.unicodeScalars.append(Unicode.Scalar(b))
             default:
                 let h = Array("0123456789ABCDEF".utf8)

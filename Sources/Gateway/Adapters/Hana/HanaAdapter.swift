@@ -46,21 +46,12 @@ struct HanaOpportunities: ResourceSource {
     }
 
     func list(kind: String, filter: ListFilter, page: PageRequest, context: AdapterContext) async throws(GatewayError) -> SourcePage<Deal> {
-        let rows: [StoredEvent]
-        do { rows = try await store.latest(subjectPrefix: "hana:opportunity:", limit: page.size, after: page.token) } catch {
-            throw .invalidResponse(source: source, "the event store: \(error)")
-        }
-        return SourcePage(items: rows.filter { $0.type != "deal.deleted" }.compactMap(Self.deal),
-                          next: rows.count < page.size ? nil : rows.last?.subjectID)
+        let (rows, next) = try await HanaInbox.page(store, prefix: "hana:opportunity:", page)
+        return SourcePage(items: rows.filter { $0.type != "deal.deleted" }.compactMap(Self.deal), next: next)
     }
 
     func get(_ id: UnifiedID, context: AdapterContext) async throws(GatewayError) -> Deal {
-        let subject = id.description
-        let event: StoredEvent?
-        do { event = try await store.latest(subjectPrefix: subject, limit: 5, after: nil).first { $0.subjectID == subject } } catch {
-            throw .invalidResponse(source: source, "the event store: \(error)")
-        }
-        guard let event, event.type != "deal.deleted", let d = Self.deal(event) else {
+        guard let event = try await HanaInbox.latest(store, id), event.type != "deal.deleted", let d = Self.deal(event) else {
             throw .notFound("no Hana opportunity \(id) (Hana records are known from its webhooks)")
         }
         return d
@@ -97,6 +88,28 @@ struct HanaOpportunities: ResourceSource {
     }
 }
 
+/// Reading Hana records from the inbox, shared by leads and opportunities.
+enum HanaInbox {
+    /// The latest event of exactly `id` (the prefix query also matches longer ids).
+    static func latest(_ store: EventStore, _ id: UnifiedID) async throws(GatewayError) -> StoredEvent? {
+        let subject = id.description
+        do {
+            return try await store.latest(subjectPrefix: subject, limit: 5, after: nil).first { $0.subjectID == subject }
+        } catch {
+            throw .invalidResponse(source: "hana", "the event store: \(error)")
+        }
+    }
+
+    /// One page of the latest events under `prefix`, paged by subject id.
+    static func page(_ store: EventStore, prefix: String, _ page: PageRequest) async throws(GatewayError) -> (rows: [StoredEvent], next: String?) {
+        let rows: [StoredEvent]
+        do { rows = try await store.latest(subjectPrefix: prefix, limit: page.size, after: page.token) } catch {
+            throw .invalidResponse(source: "hana", "the event store: \(error)")
+        }
+        return (rows, rows.count < page.size ? nil : rows.last?.subjectID)
+    }
+}
+
 struct HanaRecords: ResourceSource {
     let source = "hana"
     let kinds = ["lead"]
@@ -127,28 +140,15 @@ struct HanaRecords: ResourceSource {
     }
 
     func list(kind: String, filter: ListFilter, page: PageRequest, context: AdapterContext) async throws(GatewayError) -> SourcePage<Contact> {
-        let rows: [StoredEvent]
-        do { rows = try await store.latest(subjectPrefix: "hana:lead:", limit: page.size, after: page.token) } catch {
-            throw .invalidResponse(source: source, "the event store: \(error)")
-        }
-        let items = rows.filter { $0.type != "contact.deleted" }.compactMap(Self.contact)
-        return SourcePage(items: items, next: rows.count < page.size ? nil : rows.last?.subjectID)
+        let (rows, next) = try await HanaInbox.page(store, prefix: "hana:lead:", page)
+        return SourcePage(items: rows.filter { $0.type != "contact.deleted" }.compactMap(Self.contact), next: next)
     }
 
     func get(_ id: UnifiedID, context: AdapterContext) async throws(GatewayError) -> Contact {
-        guard let event = try await latest(id), event.type != "contact.deleted", let c = Self.contact(event) else {
+        guard let event = try await HanaInbox.latest(store, id), event.type != "contact.deleted", let c = Self.contact(event) else {
             throw .notFound("no Hana lead \(id) (Hana records are known from its webhooks)")
         }
         return c
-    }
-
-    func latest(_ id: UnifiedID) async throws(GatewayError) -> StoredEvent? {
-        let subject = id.description
-        do {
-            return try await store.latest(subjectPrefix: subject, limit: 5, after: nil).first { $0.subjectID == subject }
-        } catch {
-            throw .invalidResponse(source: source, "the event store: \(error)")
-        }
     }
 
     func update(_ id: UnifiedID, _ w: ContactWrite, context: AdapterContext) async throws(GatewayError) -> Contact {
