@@ -82,15 +82,23 @@ private func waitForOutcomes(_ f: SandboxFixture, count: Int) async -> [WebhookD
 struct HanaEmulatorTests {
     // MARK: auth
 
+    /// A header set named for what it is, so the test log never shows a credential.
+    struct AuthCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var headers: [(String, String)]
+        var testDescription: String { name }
+    }
+
     @Test(arguments: [
-        [],
-        [("Authorization", "Bearer wrong-key")],
-        [("Authorization", "Basic c2FuZGJveC1rZXk6")],
-        [("Authorization", "sandbox-key")],
-        [("Authorization", "Bearer")],
-        [("X-Api-Key", "sandbox-key")],
-    ] as [[(String, String)]])
-    func withoutTheBearerTokenIs401(_ headers: [(String, String)]) async throws {
+        AuthCase(name: "no Authorization", headers: []),
+        AuthCase(name: "a wrong Bearer token", headers: [("Authorization", "Bearer wrong-key")]),
+        AuthCase(name: "the key as Basic credentials", headers: [("Authorization", "Basic c2FuZGJveC1rZXk6")]),
+        AuthCase(name: "the key without a scheme", headers: [("Authorization", "sandbox-key")]),
+        AuthCase(name: "Bearer without a token", headers: [("Authorization", "Bearer")]),
+        AuthCase(name: "the key in X-Api-Key", headers: [("X-Api-Key", "sandbox-key")]),
+    ])
+    func withoutTheBearerTokenIs401(_ authCase: AuthCase) async throws {
+        let headers = authCase.headers
         let f = try SandboxFixture(["hana"])
         let r = try await f.call("hana", "POST", updatePath, headers: headers, json: ["lead": ["id": .string(leadID)]])
         #expect(r.status == 401)
