@@ -97,8 +97,14 @@ extension Router {
         do {
             delivery = try normalize()
         } catch {
-            let id = try? await inbox.store.deadLetter(source: source, kind: kind, receivedAtMillis: receivedAt, reason: error.reason, headers: kept, body: request.body)
-            var p = Problem(status: 400, detail: "\(error.reason)" + (id.map { " (kept as dead letter \($0))" } ?? ""), type: ProblemType.badRequest)
+            guard let id = try? await inbox.store.deadLetter(source: source, kind: kind, receivedAtMillis: receivedAt, reason: error.reason,
+                                                             headers: kept, body: request.body) else {
+                // Not even kept as a dead letter: a 400 would make the sender drop it for good.
+                var p = Problem(status: 503, detail: "the delivery could not be stored; retry")
+                p.headers.add("Retry-After", "1")
+                return p.response(requestID: ctx.requestID)
+            }
+            var p = Problem(status: 400, detail: "\(error.reason) (kept as dead letter \(id))", type: ProblemType.badRequest)
             p.errors = [("body", error.reason)]
             return p.response(requestID: ctx.requestID)
         }
