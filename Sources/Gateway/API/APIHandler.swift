@@ -15,7 +15,7 @@ enum APIHandler {
     /// The request body as JSON: it must be `application/json` (or `+json`) and parse.
     static func jsonBody(_ request: HTTPRequest) throws(GatewayError) -> JSON {
         let type = (request.headers["Content-Type"] ?? "").split(separator: ";").first.map {
-            String($0).lowercased().trimmingCharacters(in: " \t")
+            String($0).lowercased().trimmingSpaces()
         } ?? ""
         guard type == "application/json" || type.hasSuffix("+json") else {
             throw .unsupportedMediaType
@@ -90,15 +90,5 @@ enum APIHandler {
         let raw = ctx.pathParameters["id"] ?? ""
         guard let id = UnifiedID(raw) else { throw .notFound("\(raw) is not a \(noun) id (<source>:<kind>:<remote id>)") }
         return id
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-        while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -37,11 +37,11 @@ public final class RequestRecord: Sendable {
             return
         }
         let cc = (request.headers.values("Cache-Control") + request.headers.values("Pragma")).joined(separator: ",").lowercased()
-        let revalidate = cc.split(separator: ",").contains { String($0).trimmingCharacters(in: " \t") == "no-cache" }
+        let revalidate = cc.split(separator: ",").contains { String($0).trimmingSpaces() == "no-cache" }
         var wait: Int?
         for v in request.headers.values("Prefer") {
             for pref in v.split(separator: ",") {
-                let kv = pref.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: " \t") }
+                let kv = pref.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
                 if kv.count == 2, kv[0].lowercased() == "wait", let n = Int(kv[1]), n >= 0 { wait = min(n, 10) }
             }
         }

@@ -167,7 +167,7 @@ enum ETag {
     static func matches(_ header: String, _ etag: String) -> Bool {
         let ours = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
         for part in header.split(separator: ",") {
-            var t = String(part).trimmingCharacters(in: " \t")
+            var t = String(part).trimmingSpaces()
             if t == "*" { return true }
             if t.hasPrefix("W/") { t.removeFirst(2) }
             if t == ours { return true }

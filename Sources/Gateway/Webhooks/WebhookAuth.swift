@@ -30,7 +30,7 @@ public enum WebhookAuth {
         var given: String?
         if let pairs = FormEncoding.pairs(query ?? "") { given = pairs.last { $0.0 == "token" }?.1 }
         if given == nil, let auth = headers["Authorization"], auth.lowercased().hasPrefix("bearer ") {
-            given = String(auth.dropFirst(7)).trimmingCharacters(in: " \t")
+            given = String(auth.dropFirst(7)).trimmingSpaces()
         }
         guard let given else { return "missing token" }
         return constantTimeEquals(Array(given.utf8), Array(secret.utf8)) ? nil : "wrong token"
@@ -53,7 +53,7 @@ public enum WebhookAuth {
     public static func pipedrive(headers: HTTPHeaders, user: String?, password: String?) -> String? {
         guard let user, let password else { return "no Pipedrive webhook credentials are configured" }
         guard let auth = headers["Authorization"], auth.lowercased().hasPrefix("basic "),
-              let decoded = Base64.decode(String(auth.dropFirst(6)).trimmingCharacters(in: " \t")) else { return "missing Basic credentials" }
+              let decoded = Base64.decode(String(auth.dropFirst(6)).trimmingSpaces()) else { return "missing Basic credentials" }
         return constantTimeEquals(decoded, Array("\(user):\(password)".utf8)) ? nil : "wrong credentials"
     }
 }

@@ -65,15 +65,6 @@ public struct EmulatorCall {
     }
 }
 
-extension String {
-    func trimmingSpaces() -> String {
-        var s = self[...]
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
-    }
-}
-
 /// What every emulator is given: the wall clock and a way to send webhooks.
 public struct EmulatorEnvironment: Sendable {
     public var clock: any WallClock
