@@ -14,6 +14,8 @@ public final class GatewayServices: Sendable {
     /// One response cache for every loop (§6); nil when caching is off.
     public let cache: ResponseCache?
     public let cacheConfig: CacheConfig
+    /// Per upstream, cache-class TTLs that differ from `cacheConfig`'s (configuration).
+    let cacheTTLs: [String: [String: Duration]]
     /// Unified answers built from cached upstream answers (nil when caching is off).
     public let rendered: RenderedCache?
     let clock: any WallClock
@@ -30,12 +32,14 @@ public final class GatewayServices: Sendable {
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
     public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
                 idempotency: IdempotencyStore? = nil, metrics: MetricsRegistry = GatewayMetrics.registry(),
-                cacheConfig: CacheConfig? = CacheConfig(), limits: [String: RateLimitConfig]? = nil, inbox: WebhookInbox? = nil,
+                cacheConfig: CacheConfig? = CacheConfig(), cacheTTLs: [String: [String: Duration]] = [:],
+                limits: [String: RateLimitConfig]? = nil, inbox: WebhookInbox? = nil,
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
         self.settings = settings
         self.metrics = metrics
         self.cacheConfig = cacheConfig ?? CacheConfig()
+        self.cacheTTLs = cacheTTLs
         self.cache = cacheConfig.map { ResponseCache(config: $0) }
         self.rendered = cacheConfig == nil ? nil : RenderedCache()
         var limiters: [String: RateLimiter] = [:]
@@ -85,7 +89,11 @@ public final class GatewayServices: Sendable {
                 }
             }
         }
-        if let cache { t = CachingTransport(inner: t, cache: cache, config: cacheConfig, clock: loop.clock, loop: loop) }
+        if let cache {
+            var config = cacheConfig
+            for (cacheClass, ttl) in cacheTTLs[source] ?? [:] { config.setTTL(ttl, for: cacheClass) }
+            t = CachingTransport(inner: t, cache: cache, config: config, clock: loop.clock, loop: loop)
+        }
         let stack = t
         return transports.withLock { table in
             if let existing = table[key] { return existing }
@@ -159,7 +167,9 @@ struct BoardTransport: UpstreamTransport {
                 metrics.increment(GatewayMetrics.upstreamRequests, [("upstream", source), ("code", String(r.status))])
                 metrics.observe(GatewayMetrics.upstreamDuration, [("upstream", source)], Double(r.timings.total.nanoseconds) / 1e9)
             }
-            record.add(.init(source: source, status: r.status, cache: r.cacheOutcome))
+            let fromNetwork = r.cacheOutcome == nil || r.cacheOutcome?.kind == .miss
+            record.add(.init(source: source, status: r.status, cache: r.cacheOutcome,
+                             network: fromNetwork ? r.timings.total : nil, queued: r.timings.queued))
             return r
         } catch {
             switch error {
