@@ -121,6 +121,8 @@ public final class AccessLog: @unchecked Sendable {
         var seconds: Double
         var client: String?
         var record: RequestRecord?
+        /// The answer's `Cache-Status` (RFC 9211), as the client saw it.
+        var cacheStatus: String?
     }
 
     func log(_ e: Entry, loop: EventLoop) {
@@ -136,8 +138,8 @@ public final class AccessLog: @unchecked Sendable {
             "duration_ms": .double(Self.millis(e.seconds)),
         ]
         if let c = e.client { o["client"] = .string(c) }
+        if let c = e.cacheStatus { o["cache"] = .string(c) }
         if let record = e.record {
-            if let cache = record.cacheHeaders { o["cache"] = .string(cache.status) }
             let calls = record.all
             if !calls.isEmpty {
                 var wait = Duration.zero

@@ -117,7 +117,7 @@ func conclude(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requ
     let seconds = Double((loop.now() - request.receivedAt).nanoseconds) / 1e9
     metrics?.countRequest(route: route, status: r.status, seconds: seconds)
     accessLog?.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
-                         seconds: seconds, client: client, record: record), loop: loop)
+                         seconds: seconds, client: client, record: record, cacheStatus: r.headers["Cache-Status"]), loop: loop)
 }
 
 /// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from

@@ -19,7 +19,8 @@ final class GatewayFixture: @unchecked Sendable {
     let eventsPath: String
     static let counter = Atomic<Int>(0)
 
-    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil) throws {
+    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil,
+         clients: [ClientKey] = [], accessLog: AccessLog? = nil) throws {
         var opts = options
         opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
@@ -38,8 +39,9 @@ final class GatewayFixture: @unchecked Sendable {
         logger.logLevel = .critical
         let routes = router
         let metrics = services.metrics
+        let auth = ClientAuthenticator(keys: clients)
         server = HTTPServer(configuration: config, loops: [gatewayThread.loop], logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop, metrics: metrics)
+            GatewayResponder(router: routes, loop: loop, metrics: metrics, auth: auth, accessLog: accessLog)
         }
         address = try server.start()
     }
