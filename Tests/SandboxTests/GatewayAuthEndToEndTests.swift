@@ -1,5 +1,6 @@
 import Gateway
 import GatewayCore
+import Logging
 import Testing
 
 /// Client API keys and the request log over real sockets (issue 7).
@@ -106,5 +107,19 @@ import Testing
         for secret in ["secret-in-query", Self.writeKey, "sandbox-key", "Authorization", "?"] {
             #expect(!all.contains(secret), "\(secret) must not be logged")
         }
+    }
+
+    @Test func anUpstreamFailureIsAWarningNamingTheUpstreamNotTheCredential() async throws {
+        let sink = LogSink()
+        let logger = Logger(label: "crm-gateway") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        let fx = try GatewayFixture(logger: logger)
+        _ = try await fx.sandboxFixture.setFault("pipedrive", ["mode": "status", "status": 503, "count": -1])
+        let r = try await fx.call("GET", "/deals/pipedrive:deal:1", headers: [("X-Request-Id", "warn-1")])
+        #expect(r.status == 502)
+        let lines = try sink.lines.map { try JSON.parse(Array($0.utf8)) }
+        let warnings = lines.filter { $0["level"] == "warning" && $0["request_id"] == "warn-1" }
+        #expect(!warnings.isEmpty)
+        #expect(warnings.allSatisfy { $0["msg"] == "upstream error" && $0["upstream"] == "pipedrive" && $0["status"] == 503 })
+        #expect(!sink.lines.joined().contains("sandbox-key"))
     }
 }

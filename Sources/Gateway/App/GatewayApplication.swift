@@ -107,6 +107,7 @@ public final class GatewayApplication {
         for a in adapters where limits[a.source] == nil { limits[a.source] = .defaults(for: a.source) }
         let services = GatewayServices(adapters: adapters, settings: options.upstreams,
                                        cacheConfig: options.cache, cacheTTLs: options.cacheTTLs, limits: limits, inbox: inbox,
+                                       logger: logger,
                                        makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: options.allowPlainHTTPToLoopback))
         router.addUnifiedAPI(services: services)
         var threads: [EventLoopThread] = []
