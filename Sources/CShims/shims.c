@@ -22,3 +22,8 @@ int cshims_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t 
     unsigned int len = 32;
     return HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, msg_len, out, &len) ? 0 : -1;
 }
+
+int cshims_sha256(const void *msg, size_t msg_len, unsigned char *out) {
+    unsigned int len = 32;
+    return EVP_Digest(msg, msg_len, out, &len, EVP_sha256(), NULL) ? 0 : -1;
+}
