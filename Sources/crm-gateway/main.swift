@@ -40,11 +40,17 @@ struct Serve: ParsableCommand {
     @Option(help: "With --sandbox: first emulator port (the others follow); 0 picks free ports.")
     var sandboxPort: Int = 0
 
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any.", valueName: "origin"))
+    var corsOrigins: [String] = []
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
         if let loops, !(1...64).contains(loops) { throw ValidationError("--loops must be 1-64") }
         guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout must be >= 0") }
         guard (0...65532).contains(sandboxPort) else { throw ValidationError("--sandbox-port must be 0-65532") }
+        for origin in corsOrigins {
+            do { _ = try CORSConfig.parseOrigin(origin) } catch { throw ValidationError("--cors-origin: \(error)") }
+        }
     }
 
     func run() throws {
@@ -56,6 +62,7 @@ struct Serve: ParsableCommand {
         if let loops { options.loops = loops }
         options.drainTimeout = .seconds(drainTimeout)
         options.eventStorePath = eventsDb
+        options.cors.allowedOrigins = corsOrigins
         let app = GatewayApplication(options: options, logger: logger)
         var sandboxThread: EventLoopThread?
         var upstreams = "upstreams: none configured"

@@ -28,6 +28,8 @@ public struct GatewayOptions: Sendable {
     /// The SQLite file of the webhook inbox (§7); nil: webhooks answer 503.
     public var eventStorePath: String? = "crm-gateway-events.sqlite"
     public var webhookSecrets = WebhookSecrets()
+    /// Browser origins allowed to call the gateway (CORS.swift); none by default.
+    public var cors = CORSConfig()
 
     public init() {}
 }
@@ -87,8 +89,9 @@ public final class GatewayApplication {
         }
         let loops = [mainLoop] + threads.map(\.loop)
         let routes = router
+        let cors = options.cors
         let server = HTTPServer(configuration: config, loops: loops, logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop, metrics: services.metrics)
+            GatewayResponder(router: routes, loop: loop, metrics: services.metrics, cors: cors)
         }
         serverBox.server = server
         let bound = try server.start()

@@ -5,15 +5,17 @@ public final class GatewayResponder: HTTPResponder {
     let router: Router
     let loop: EventLoop
     let metrics: MetricsRegistry?
+    let cors: CORSConfig
     private var requestIDs = RequestIDGenerator()
     /// Per-route facts computed once per loop: the metrics label and whether the route's
     /// reads carry validators (a responder lives on one loop, so no lock).
     private var routeInfo: [String: [String: (label: String, validators: Bool)]] = [:]
 
-    public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil) {
+    public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil, cors: CORSConfig = CORSConfig()) {
         self.router = router
         self.loop = loop
         self.metrics = metrics
+        self.cors = cors
     }
 
     /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}`.
@@ -23,6 +25,13 @@ public final class GatewayResponder: HTTPResponder {
 
     public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
         let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? requestIDs.next()
+        // CORS (CORS.swift): a preflight is answered here, before authentication and routing;
+        // every other answer gets the headers for its Origin.
+        if let preflight = cors.preflightResponse(to: request, requestID: requestID) {
+            count("preflight", request, preflight.status)
+            return writer.send(preflight)
+        }
+        let writer = cors.isEnabled ? writer.finishing { [cors, origin = request.headers["Origin"]] in cors.applied(to: $0, origin: origin) } : writer
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
             count("unmatched", request, 404)

@@ -19,7 +19,7 @@ final class GatewayFixture: @unchecked Sendable {
     let eventsPath: String
     static let counter = Atomic<Int>(0)
 
-    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil) throws {
+    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil, cors: CORSConfig = CORSConfig()) throws {
         var opts = options
         opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
@@ -39,7 +39,7 @@ final class GatewayFixture: @unchecked Sendable {
         let routes = router
         let metrics = services.metrics
         server = HTTPServer(configuration: config, loops: [gatewayThread.loop], logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop, metrics: metrics)
+            GatewayResponder(router: routes, loop: loop, metrics: metrics, cors: cors)
         }
         address = try server.start()
     }
