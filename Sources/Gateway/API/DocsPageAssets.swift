@@ -6,7 +6,7 @@ enum DocsPageAssets {
 <header class="top">
   <div class="brand"><h1>crm-gateway</h1><span class="version" id="version"></span></div>
   <input id="search" type="search" placeholder="Filter operations: path, summary, operationId, tag" autocomplete="off" aria-label="Filter operations">
-  <label class="key">API key <input id="apikey" type="password" autocomplete="off" spellcheck="false" placeholder="sent as Authorization: Bearer"></label>
+  <label class="key">API key <input id="apikey" type="password" autocomplete="off" spellcheck="false" placeholder="optional: sent as Bearer"></label>
   <a class="raw" href="/openapi.yaml">openapi.yaml</a>
 </header>
 <div class="layout">
@@ -441,7 +441,8 @@ details.schema .op-body{padding-top:0}
       h('span', { class: 'opid', text: o.id })
     ]));
     var body = h('div', { class: 'op-body' });
-    if (o.op.summary) body.appendChild(h('p', { class: 'desc' }, [rich(o.op.summary)]));
+    // The summary line truncates long summaries: repeat those in full.
+    if (o.op.summary && o.op.summary.length > 80) body.appendChild(h('p', { class: 'desc' }, [rich(o.op.summary)]));
     if (o.op.description) body.appendChild(h('p', { class: 'desc' }, [rich(o.op.description)]));
     if (o.params.length) body.appendChild(section('Parameters', paramTable(o.params)));
     if (o.op.requestBody) body.appendChild(section('Request body', requestBody(o.op.requestBody)));
@@ -487,7 +488,8 @@ details.schema .op-body{padding-top:0}
     var words = $('search').value.toLowerCase().split(/\s+/).filter(Boolean);
     var shown = 0;
     ops.forEach(function (o) {
-      var ok = words.every(function (w) { return o.hay.indexOf(w) >= 0; });
+      // `id:<operationId>` matches that operation only; other words anywhere in its text.
+      var ok = words.every(function (w) { return w.indexOf('id:') === 0 ? o.id.toLowerCase() === w.slice(3) : o.hay.indexOf(w) >= 0; });
       o.card.hidden = !ok;
       o.tocLink.hidden = !ok;
       if (ok) shown++;
@@ -526,7 +528,8 @@ details.schema .op-body{padding-top:0}
 
   // #op-<operationId> opens an operation; #try=<operationId>&<param>=<value>... also sends it.
   function fromHash() {
-    var hash = decodeURIComponent(location.hash.slice(1));
+    var hash = location.hash.slice(1);
+    try { hash = decodeURIComponent(hash); } catch (e) { /* keep it as written */ }
     if (!hash) return;
     if (hash.indexOf('schema-') === 0) { var sc = $(hash); if (sc) sc.open = true; return; }
     if (hash.indexOf('op-') === 0) { var oc = byId[hash.slice(3)]; if (oc) oc.card.open = true; return; }
@@ -534,10 +537,16 @@ details.schema .op-body{padding-top:0}
     var o = byId[q.get('try') || ''];
     if (!o || !o.send) return;
     (o.inputs || []).forEach(function (x) { if (q.has(x.p.name)) x.input.value = q.get(x.p.name); });
-    o.card.hidden = false;
+    // Show that operation alone (clear the filter to see the others again), its answer first.
+    $('search').value = 'id:' + o.id;
+    filter();
     o.card.open = true;
-    o.card.scrollIntoView({ block: 'start' });
-    o.send();
+    var box = o.card.querySelector('.try'), body = o.card.querySelector('.op-body');
+    body.insertBefore(box, body.firstChild);
+    o.send().then(function () {
+      var r = box.getBoundingClientRect();
+      if (r.top < 0 || r.bottom > window.innerHeight) box.scrollIntoView({ block: 'nearest' });
+    });
   }
   window.addEventListener('hashchange', fromHash);
   fromHash();
