@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # nginx and openssl: the TLS/HTTP-2 transport tests run a real h2 origin on loopback.
-scripts/bootstrap.sh curl nginx openssl python3-venv
+# chromium: CORS and /docs in a real browser (scripts/browser-check.sh).
+scripts/bootstrap.sh curl nginx openssl python3-venv chromium
 swift build --build-tests
 swift test --skip-build
 # The emulators' responses against the vendors' own schemas (pinned Python tools in .build/pyenv).
@@ -14,3 +15,5 @@ py=$(scripts/pyenv.sh)
 "$py" scripts/contract/validate.py --binary .build/debug/crm-gateway --report .build/contract-report.json Tests/Contract/*.json
 # The API from the outside: a generated Python client's journey, then schemathesis (scripts/api-check.sh).
 scripts/api-check.sh .build/debug/crm-gateway
+# CORS from allowed and other origins, and the /docs page, in headless Chromium.
+scripts/browser-check.sh .build/debug/crm-gateway
