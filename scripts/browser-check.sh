@@ -28,9 +28,11 @@ trap cleanup EXIT
 
 fail() {
   echo "browser-check: FAIL: $*" >&2
-  for f in "$work"/serve.err "$work"/chromium-*.log; do
-    [ -s "$f" ] && { echo "--- $f (last lines)" >&2; grep -v -e dbus -e 'unexpected operator' "$f" | tail -n 15 >&2 || true; }
-  done
+  [ -s "$work/serve.err" ] && { echo "--- $work/serve.err (last lines)" >&2; tail -n 15 "$work/serve.err" >&2; }
+  [ "${run:-0}" -gt 0 ] && [ -s "$work/chromium-$run.log" ] && {
+    echo "--- the page's console ($work/chromium-$run.log)" >&2
+    grep -e CONSOLE -e ERROR "$work/chromium-$run.log" | grep -v -e dbus | tail -n 15 >&2 || true
+  }
   exit 1
 }
 
@@ -61,7 +63,8 @@ echo "browser-check: gateway $gw, allowed origin $allowed, other origins http://
 echo "browser-check: $(chromium --version 2>/dev/null)"
 
 # One headless Chromium run with its own fresh profile (no cached preflights between runs).
-# Extra arguments go before the URL; the DOM after scripts ran goes to stdout.
+# Extra arguments go before the URL; the DOM after scripts ran goes to stdout; the page's
+# console goes to $work/chromium-<run>.log.
 run=0
 chromium_run() {
   run=$((run + 1))
@@ -69,19 +72,35 @@ chromium_run() {
   local args=("${@:1:$#-1}")
   timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --no-first-run --no-default-browser-check --disable-extensions --disable-background-networking \
-    --user-data-dir="$work/profile-$run" --virtual-time-budget=10000 "${args[@]}" "$url" \
+    --enable-logging=stderr --v=0 --user-data-dir="$work/profile-$run" --virtual-time-budget=10000 "${args[@]}" "$url" \
     2> "$work/chromium-$run.log" || fail "chromium exited with $? on $url"
 }
 
 check="$py scripts/browser/check_dom.py"
 
+# The last run's page ran without a script error or a Content-Security-Policy violation.
+clean_console() {
+  if grep -E "CONSOLE.*(Content Security Policy|Uncaught|\[DOM\]|blocked by CORS)" "$work/chromium-$run.log" >&2; then
+    fail "$1: the page's console reports the errors above"
+  fi
+}
+
 # 1. CORS from the allowed origin and from two others.
 chromium_run --dump-dom "$allowed/cors.html?gw=$gw" > "$work/cors-allowed.html"
 $check cors "$work/cors-allowed.html" allowed || fail "CORS from the allowed origin"
+clean_console "the allowed origin"
+# Blocked for the right reason: Chromium's console names the CORS policy for each of the three calls.
+blocked_by_cors() {
+  local n
+  n=$(grep -c "has been blocked by CORS policy" "$work/chromium-$run.log" || true)
+  [ "$n" = 3 ] || fail "$1: expected 3 calls blocked by CORS policy in the console, saw $n"
+}
 chromium_run --dump-dom "http://127.0.0.1:$portB/cors.html?gw=$gw" > "$work/cors-other-port.html"
 $check cors "$work/cors-other-port.html" blocked || fail "CORS from another port"
+blocked_by_cors "another port"
 chromium_run --dump-dom "http://localhost:$portA/cors.html?gw=$gw" > "$work/cors-localhost.html"
 $check cors "$work/cors-localhost.html" blocked || fail "CORS from localhost (another origin than 127.0.0.1)"
+blocked_by_cors "localhost"
 # The gateway's side: preflights from the allowed origin answered 204, the others 403.
 metrics=$(curl -sf "$gw/metrics") || fail "no /metrics"
 grep -q '^crmgw_requests_total{route="preflight",code="204"} 2$' <<< "$metrics" \
@@ -92,9 +111,11 @@ echo "  gateway: 2 preflights allowed (204), 4 refused (403)"
 
 # 2. /docs renders every operation; the try-it of the contact list answers 200.
 chromium_run --dump-dom "$gw/docs" > "$work/docs.html"
+clean_console /docs
 $check docs "$work/docs.html" openapi.yaml || fail "/docs does not list the operations of openapi.yaml"
 op=$($check opid openapi.yaml GET /contacts)
 chromium_run --dump-dom "$gw/docs#try=$op&limit=2" > "$work/docs-try.html"
+clean_console "/docs#try=$op"
 $check try "$work/docs-try.html" "$op" 200 || fail "/docs#try=$op"
 
 # 3. Screenshots, for a person to look at.

@@ -6,7 +6,7 @@ enum DocsPageAssets {
 <header class="top">
   <div class="brand"><h1>crm-gateway</h1><span class="version" id="version"></span></div>
   <input id="search" type="search" placeholder="Filter operations: path, summary, operationId, tag" autocomplete="off" aria-label="Filter operations">
-  <label class="key">API key <input id="apikey" type="password" autocomplete="off" spellcheck="false" placeholder="optional: sent as Bearer"></label>
+  <form class="key" id="keyform" autocomplete="off"><label for="apikey">API key</label> <input id="apikey" type="password" autocomplete="off" spellcheck="false" placeholder="optional: sent as Bearer"></form>
   <a class="raw" href="/openapi.yaml">openapi.yaml</a>
 </header>
 <div class="layout">
@@ -40,7 +40,7 @@ header.top{position:sticky;top:0;z-index:5;display:flex;flex-wrap:wrap;gap:12px 
 .version{font:12px var(--mono);color:#b9c3d6}
 #search{flex:1;min-width:220px;max-width:520px;padding:7px 12px;border-radius:6px;border:1px solid #3a455b;background:#243048;color:#fff;font-size:14px}
 #search::placeholder,.key input::placeholder{color:#93a0b8}
-.key{display:flex;align-items:center;gap:8px;font-size:13px;color:#cfd7e6}
+.key{display:flex;align-items:center;gap:8px;margin:0;font-size:13px;color:#cfd7e6}
 .key input{width:220px;padding:6px 10px;border-radius:6px;border:1px solid #3a455b;background:#243048;color:#fff;font:13px var(--mono)}
 .raw{color:#9fc0ff;font-size:13px}
 .layout{display:grid;grid-template-columns:250px minmax(0,1fr);gap:28px;max-width:1360px;margin:0 auto;padding:20px 24px 60px}
@@ -505,6 +505,8 @@ details.schema .op-body{padding-top:0}
     count.setAttribute('data-shown', String(shown));
   }
   $('search').addEventListener('input', filter);
+  // The key's form only keeps browsers quiet about a lone password field: it never submits.
+  $('keyform').addEventListener('submit', function (e) { e.preventDefault(); });
   filter();
   $('expand').addEventListener('click', function () { ops.forEach(function (o) { if (!o.card.hidden) o.card.open = true; }); });
   $('collapse').addEventListener('click', function () { ops.forEach(function (o) { o.card.open = false; }); });
