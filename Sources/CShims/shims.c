@@ -17,10 +17,15 @@ int cshims_available_cpus(void) {
 
 #include <openssl/hmac.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 int cshims_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char *out) {
     unsigned int len = 32;
     return HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, msg_len, out, &len) ? 0 : -1;
+}
+
+int cshims_random_bytes(void *out, size_t n) {
+    return RAND_bytes((unsigned char *)out, (int)n) == 1 ? 0 : -1;
 }
 
 int cshims_sha256(const void *msg, size_t msg_len, unsigned char *out) {

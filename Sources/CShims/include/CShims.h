@@ -82,8 +82,10 @@ static inline void cshims_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 // HMAC-SHA256 through OpenSSL's libcrypto (webhook signatures). Writes 32 bytes to `out`;
 // returns 0 on success.
 int cshims_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char *out);
-// SHA-256 through libcrypto (the /docs page's CSP hashes). Writes 32 bytes to `out`; returns 0 on success.
+// SHA-256 through libcrypto (client API key hashes). Writes 32 bytes to `out`; 0 on success.
 int cshims_sha256(const void *msg, size_t msg_len, unsigned char *out);
+// Cryptographically strong random bytes (libcrypto RAND_bytes); 0 on success.
+int cshims_random_bytes(void *out, size_t n);
 
 // libcurl wrappers; this header is the module's umbrella, so it must pull them in.
 #include "CShimsCurl.h"

@@ -16,6 +16,27 @@ public func hmacSHA256(key: some Collection<UInt8>, message: some Collection<UIn
     return out
 }
 
+/// SHA-256 through libcrypto: how client API keys are kept at rest (only their digest).
+public func sha256(_ message: some Collection<UInt8>) -> [UInt8] {
+    let m = Array(message)
+    var out = [UInt8](repeating: 0, count: 32)
+    let rc = m.withUnsafeBytes { mp in
+        out.withUnsafeMutableBytes { op in
+            cshims_sha256(mp.baseAddress, mp.count, op.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+    precondition(rc == 0, "SHA-256 failed")
+    return out
+}
+
+/// Cryptographically strong random bytes (libcrypto's RAND_bytes): new API keys.
+public func secureRandomBytes(_ count: Int) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: count)
+    let rc = out.withUnsafeMutableBytes { cshims_random_bytes($0.baseAddress, $0.count) }
+    precondition(rc == 0, "RAND_bytes failed")
+    return out
+}
+
 /// Compares secrets without an early exit, so timing does not reveal how much matched.
 public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
     if a.count != b.count { return false }
