@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # nginx and openssl: the TLS/HTTP-2 transport tests run a real h2 origin on loopback.
-scripts/bootstrap.sh curl nginx openssl python3-venv
+# chromium: CORS and /docs in a real browser (scripts/browser-check.sh).
+scripts/bootstrap.sh curl nginx openssl python3-venv chromium
 swift build --build-tests
 swift test --skip-build
 # The emulators' responses against the vendors' own schemas (pinned Python tools in .build/pyenv).
@@ -16,3 +17,5 @@ py=$(scripts/pyenv.sh)
 scripts/api-check.sh .build/debug/crm-gateway
 # Operating the binary: refusal beyond loopback without keys, 401s, check-config, /metrics text (scripts/ops-check.sh).
 scripts/ops-check.sh .build/debug/crm-gateway
+# CORS from allowed and other origins, and the /docs page, in headless Chromium.
+scripts/browser-check.sh .build/debug/crm-gateway

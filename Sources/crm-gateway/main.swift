@@ -95,11 +95,17 @@ struct Serve: ParsableCommand {
     @Flag(help: "Listen beyond loopback without client API keys (otherwise refused).")
     var allowUnauthenticated = false
 
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any.", valueName: "origin"))
+    var corsOrigins: [String] = []
+
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
         if let loops, !(1...64).contains(loops) { throw ValidationError("--loops must be 1-64") }
         if let drainTimeout, drainTimeout < 0 { throw ValidationError("--drain-timeout must be >= 0") }
         guard (0...65532).contains(sandboxPort) else { throw ValidationError("--sandbox-port must be 0-65532") }
+        for origin in corsOrigins {
+            do { _ = try CORSConfig.parseOrigin(origin) } catch { throw ValidationError("--cors-origin: \(error)") }
+        }
     }
 
     func run() throws {
@@ -113,6 +119,7 @@ struct Serve: ParsableCommand {
         if let drainTimeout { options.drainTimeout = .seconds(drainTimeout) }
         if let eventsDb { options.eventStorePath = eventsDb }
         if allowUnauthenticated { options.allowUnauthenticated = true }
+        if !corsOrigins.isEmpty { options.cors.allowedOrigins = corsOrigins }
         if let refusal = options.refusalToListen {
             FileHandleStderr.write("crm-gateway: " + refusal + "\n")
             throw ExitCode(2)

@@ -1812,6 +1812,23 @@ paths:
             X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
           content:
             application/yaml: {}
+  /docs:
+    get:
+      operationId: getDocs
+      tags: [operations]
+      summary: This document as a page for people, with a "try it" for every read.
+      description: 'One self-contained HTML page (inline style and script, no third-party assets) listing every operation with its parameters, request body and responses. `#try=<operationId>&<param>=<value>` opens that GET and sends it on load.'
+      responses:
+        '200':
+          description: The page.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            Content-Security-Policy:
+              description: Allows only the page's own inline style and script (by SHA-256) and fetch() to this origin.
+              schema: {type: string}
+          content:
+            text/html:
+              schema: {type: string}
 components:
   securitySchemes:
     apiKey:

@@ -27,6 +27,7 @@ extension Router {
         addPassthrough(services: services)
         addUpstreams(services: services)
         addOpenAPI()
+        addDocs()
         addMetrics(services: services)
         addWebhooks(services: services)
     }

@@ -44,6 +44,8 @@ public struct GatewayOptions: Sendable {
     public var allowUnauthenticated = false
     /// One JSON line per request on the log.
     public var requestLog = true
+    /// Browser origins allowed to call the gateway (CORS.swift); none by default.
+    public var cors = CORSConfig()
 
     public init() {}
 
@@ -118,9 +120,10 @@ public final class GatewayApplication {
         let routes = router
         let auth = ClientAuthenticator(keys: options.clients)
         let requestLog = options.requestLog && logger.logLevel <= .info
+        let cors = options.cors
         let server = HTTPServer(configuration: config, loops: loops, logger: logger) { loop in
             GatewayResponder(router: routes, loop: loop, metrics: services.metrics, auth: auth,
-                             accessLog: requestLog ? AccessLog() : nil)
+                             accessLog: requestLog ? AccessLog() : nil, cors: cors)
         }
         serverBox.server = server
         let bound = try server.start()

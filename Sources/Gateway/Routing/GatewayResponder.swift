@@ -7,6 +7,7 @@ public final class GatewayResponder: HTTPResponder {
     let metrics: MetricsRegistry?
     let auth: ClientAuthenticator
     let accessLog: AccessLog?
+    let cors: CORSConfig
     private var requestIDs = RequestIDGenerator()
     /// Per-route facts computed once per loop: the metrics label, whether the route's reads
     /// carry validators, and whether it is open to callers without a key (a responder lives on
@@ -20,12 +21,14 @@ public final class GatewayResponder: HTTPResponder {
     }
 
     public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil,
-                auth: ClientAuthenticator = ClientAuthenticator(keys: []), accessLog: AccessLog? = nil) {
+                auth: ClientAuthenticator = ClientAuthenticator(keys: []), accessLog: AccessLog? = nil,
+                cors: CORSConfig = CORSConfig()) {
         self.router = router
         self.loop = loop
         self.metrics = metrics
         self.auth = auth
         self.accessLog = accessLog
+        self.cors = cors
     }
 
     /// Counts, logs and sends one answer (on this loop).
@@ -37,6 +40,12 @@ public final class GatewayResponder: HTTPResponder {
 
     public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
         let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? requestIDs.next()
+        // CORS (CORS.swift): a preflight is answered here, before authentication and routing;
+        // every other answer gets the headers for its Origin.
+        if let preflight = cors.preflightResponse(to: request, requestID: requestID) {
+            return done(preflight, "preflight", request, requestID, client: nil, record: nil, writer: writer)
+        }
+        let writer = cors.isEnabled ? writer.finishing { [cors, origin = request.headers["Origin"]] in cors.applied(to: $0, origin: origin) } : writer
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
             done(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID),

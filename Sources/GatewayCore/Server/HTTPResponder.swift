@@ -10,10 +10,31 @@ public protocol HTTPResponder: AnyObject {
 public struct HTTPResponseWriter: @unchecked Sendable {
     let connection: HTTPConnection
     let sequence: UInt64
+    /// Applied to the response before it is sent (headers every answer of a responder gets,
+    /// e.g. CORS); nil on the fast path.
+    var finish: (@Sendable (HTTPResponse) -> HTTPResponse)?
+
+    init(connection: HTTPConnection, sequence: UInt64) {
+        self.connection = connection
+        self.sequence = sequence
+        self.finish = nil
+    }
 
     public var loop: EventLoop { connection.context.loop }
 
+    /// A writer that passes every response through `transform` first (after any earlier one).
+    public func finishing(with transform: @escaping @Sendable (HTTPResponse) -> HTTPResponse) -> HTTPResponseWriter {
+        var w = self
+        if let earlier = finish {
+            w.finish = { transform(earlier($0)) }
+        } else {
+            w.finish = transform
+        }
+        return w
+    }
+
     public func send(_ response: HTTPResponse) {
+        let response = finish.map { $0(response) } ?? response
         let loop = connection.context.loop
         if loop.inEventLoop {
             connection.complete(sequence, with: response)

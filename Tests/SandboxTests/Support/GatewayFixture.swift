@@ -20,7 +20,7 @@ final class GatewayFixture: @unchecked Sendable {
     static let counter = Atomic<Int>(0)
 
     init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil,
-         clients: [ClientKey] = [], accessLog: AccessLog? = nil, logger: Logger? = nil) throws {
+         clients: [ClientKey] = [], accessLog: AccessLog? = nil, logger: Logger? = nil, cors: CORSConfig = CORSConfig()) throws {
         var opts = options
         opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
@@ -41,7 +41,7 @@ final class GatewayFixture: @unchecked Sendable {
         let metrics = services.metrics
         let auth = ClientAuthenticator(keys: clients)
         server = HTTPServer(configuration: config, loops: [gatewayThread.loop], logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop, metrics: metrics, auth: auth, accessLog: accessLog)
+            GatewayResponder(router: routes, loop: loop, metrics: metrics, auth: auth, accessLog: accessLog, cors: cors)
         }
         address = try server.start()
     }
