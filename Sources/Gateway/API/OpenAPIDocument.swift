@@ -34,7 +34,7 @@ paths:
   /readyz:
     get:
       operationId: getReadiness
-      summary: Ready to serve (not draining).
+      summary: Ready to serve (not draining, and at least one upstream configured).
       security: []
       responses:
         '200':
@@ -50,7 +50,7 @@ paths:
                 properties:
                   status: {type: string, const: ready}
         '503':
-          description: Draining after SIGTERM/SIGINT.
+          description: Draining after SIGTERM/SIGINT, or no upstream is configured.
           headers:
             Retry-After:
               schema: {type: integer}
