@@ -100,9 +100,14 @@ public final class GatewayResponder: HTTPResponder {
         // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
         let info = RouteInfo(label: method.rawValue + " " + template,
                              validators: unifiedReadPrefixes.contains { template.hasPrefix($0) },
-                             open: openRoutes.contains(template) || template.hasPrefix("/webhooks/"))
+                             open: Self.isOpenRoute(template))
         routeInfo[template, default: [:]][method.rawValue] = info
         return info
+    }
+
+    /// Whether any caller may use the route without an API key (openapi.yaml says `security: []`).
+    static func isOpenRoute(_ template: String) -> Bool {
+        openRoutes.contains(template) || template.hasPrefix("/webhooks/")
     }
 
     /// A client's id is echoed only if it is short printable ASCII (it goes into logs).
