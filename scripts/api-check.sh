@@ -11,7 +11,14 @@ venv=$(dirname "$(dirname "$py")")
 work=.build/api-check
 rm -rf "$work" && mkdir -p "$work"
 
-"$bin" serve --sandbox --port 0 --events-db "$work/events.sqlite" > "$work/serve.out" 2> "$work/serve.err" &
+# With a client key configured, as an operator would run it: every call below carries it,
+# and schemathesis' ignored_auth check proves calls without it are refused.
+"$bin" keys generate --name api-check --scope write > "$work/key.txt"
+key=$(sed -n 's/^key: //p' "$work/key.txt")
+digest=$(sed -n 's/^ *key_sha256: //p' "$work/key.txt")
+export API_CHECK_KEY=$key
+CRMGW_CLIENTS="[{name: api-check, key_sha256: $digest, scope: write}]" \
+  "$bin" serve --sandbox --port 0 --events-db "$work/events.sqlite" > "$work/serve.out" 2> "$work/serve.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -30,7 +37,7 @@ PYTHONPATH="$work" "$py" scripts/journey.py "$base"
 # API_CHECK_EXCLUDE= (empty) runs it too; the count is reported in the issue notes.
 exclude=${API_CHECK_EXCLUDE-positive_data_acceptance}
 st_rc=0
-"$venv/bin/schemathesis" run openapi.yaml --url "$base" \
+"$venv/bin/schemathesis" run openapi.yaml --url "$base" -H "Authorization: Bearer $key" \
   --checks all ${exclude:+--exclude-checks "$exclude"} \
   --max-examples "${API_CHECK_EXAMPLES:-25}" --workers 1 --seed 1 \
   --exclude-path-regex '^/(_sandbox|passthrough)' \

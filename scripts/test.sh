@@ -15,5 +15,7 @@ py=$(scripts/pyenv.sh)
 "$py" scripts/contract/validate.py --binary .build/debug/crm-gateway --report .build/contract-report.json Tests/Contract/*.json
 # The API from the outside: a generated Python client's journey, then schemathesis (scripts/api-check.sh).
 scripts/api-check.sh .build/debug/crm-gateway
+# Operating the binary: refusal beyond loopback without keys, 401s, check-config, /metrics text (scripts/ops-check.sh).
+scripts/ops-check.sh .build/debug/crm-gateway
 # CORS from allowed and other origins, and the /docs page, in headless Chromium.
 scripts/browser-check.sh .build/debug/crm-gateway

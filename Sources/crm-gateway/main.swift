@@ -12,41 +12,96 @@ struct CRMGateway: ParsableCommand {
         commandName: "crm-gateway",
         abstract: "One REST API in front of HotProfile, Pipedrive, Text Request and Hana.",
         version: GatewayVersion.current,
-        subcommands: [Serve.self, Emulate.self]
+        subcommands: [Serve.self, Emulate.self, CheckConfig.self, Keys.self]
     )
 }
 
+/// The environment, for `CRMGW_*` overrides.
+func processEnvironment() -> [String: String] {
+    var out: [String: String] = [:]
+    var p = environ
+    while let entry = p.pointee {
+        let s = String(cString: entry)
+        if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+        p += 1
+    }
+    return out
+}
+
+/// Loads the configuration or exits with every problem listed (status 2: a usage error).
+func loadConfig(_ file: String?) -> GatewayConfig {
+    let env = processEnvironment()
+    do {
+        return try GatewayConfig.load(file: file ?? env["CRMGW_CONFIG"], environment: env)
+    } catch {
+        FileHandleStderr.write("crm-gateway: " + error.description + "\n")
+        exit(2)
+    }
+}
+
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+func bootstrapLogging(_ config: GatewayConfig) -> Logger {
+    let level = config.log.level
+    switch config.log.format {
+    case .json: LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+    case .text: LoggingSystem.bootstrap { var h = StreamLogHandler.standardError(label: $0); h.logLevel = level; return h }
+    }
+    var logger = Logger(label: "crm-gateway")
+    logger.logLevel = level
+    return logger
+}
+
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway.",
+        discussion: """
+            Settings come from --config FILE (YAML; or the file named by CRMGW_CONFIG), then \
+            CRMGW_* environment variables (CRMGW_SERVER_PORT=9090, \
+            CRMGW_UPSTREAMS_PIPEDRIVE_CREDENTIAL_FILE=/run/secrets/pd, ...), then these flags. \
+            See docs/CONFIG.md; `crm-gateway check-config` shows the result.
+            """
+    )
 
-    @Option(help: "Address to listen on.")
-    var host: String = "127.0.0.1"
+    @Option(help: "The configuration file (YAML).")
+    var config: String?
 
-    @Option(help: "Port to listen on (0 picks a free one).")
-    var port: Int = 8080
+    @Option(help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
 
     @Option(help: "Event loops (threads); default one per core.")
     var loops: Int?
 
-    @Option(help: "Seconds to let in-flight requests finish after SIGTERM/SIGINT.")
-    var drainTimeout: Int = 10
+    @Option(help: "Seconds to let in-flight requests finish after SIGTERM/SIGINT (default 10).")
+    var drainTimeout: Int?
 
     @Flag(help: "Also start the emulators of every upstream on loopback and use them (no credentials needed).")
     var sandbox = false
 
-    @Option(help: "The SQLite file of the webhook inbox (created if missing).")
-    var eventsDb: String = "crm-gateway-events.sqlite"
+    @Option(help: "The SQLite file of the webhook inbox (created if missing; default crm-gateway-events.sqlite).")
+    var eventsDb: String?
 
     @Option(help: "With --sandbox: first emulator port (the others follow); 0 picks free ports.")
     var sandboxPort: Int = 0
 
-    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any.", valueName: "origin"))
+    @Flag(help: "Listen beyond loopback without client API keys (otherwise refused).")
+    var allowUnauthenticated = false
+
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any. Replaces the configuration's cors.allowed_origins.", valueName: "origin"))
     var corsOrigins: [String] = []
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
         if let loops, !(1...64).contains(loops) { throw ValidationError("--loops must be 1-64") }
-        guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout must be >= 0") }
+        if let drainTimeout, drainTimeout < 0 { throw ValidationError("--drain-timeout must be >= 0") }
         guard (0...65532).contains(sandboxPort) else { throw ValidationError("--sandbox-port must be 0-65532") }
         for origin in corsOrigins {
             do { _ = try CORSConfig.parseOrigin(origin) } catch { throw ValidationError("--cors-origin: \(error)") }
@@ -54,29 +109,39 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "crm-gateway")
-        logger.logLevel = .info
+        let settings = loadConfig(config)
+        let logger = bootstrapLogging(settings)
         var options = GatewayOptions()
-        options.address = SocketAddress(host: host, port: port)
+        settings.apply(to: &options)
+        if let host { options.address.host = host }
+        if let port { options.address.port = port }
         if let loops { options.loops = loops }
-        options.drainTimeout = .seconds(drainTimeout)
-        options.eventStorePath = eventsDb
-        options.cors.allowedOrigins = corsOrigins
+        if let drainTimeout { options.drainTimeout = .seconds(drainTimeout) }
+        if let eventsDb { options.eventStorePath = eventsDb }
+        if allowUnauthenticated { options.allowUnauthenticated = true }
+        if !corsOrigins.isEmpty { options.cors.allowedOrigins = corsOrigins }
+        if let refusal = options.refusalToListen {
+            FileHandleStderr.write("crm-gateway: " + refusal + "\n")
+            throw ExitCode(2)
+        }
+        let listenHost = options.address.host
+        let listenPort = options.address.port
         let app = GatewayApplication(options: options, logger: logger)
         var sandboxThread: EventLoopThread?
-        var upstreams = "upstreams: none configured"
+        var upstreams = options.upstreams.isEmpty ? "upstreams: none configured" : "upstreams: " + options.upstreams.keys.sorted().joined(separator: ", ")
+        let auth = options.clients.isEmpty ? "client keys: none" : "client keys: \(options.clients.count)"
         try app.run(configure: { router, options in
             guard sandbox else { return }
             let thread = try EventLoopThread(name: "sandbox")
             sandboxThread = thread
             var sandboxOptions = SandboxOptions()
-            if port != 0 {
-                sandboxOptions.hanaWebhookURL = "http://\(SocketAddress(host: host == "0.0.0.0" ? "127.0.0.1" : host, port: port))/webhooks/hana/{event}?token=sandbox-secret"
+            if listenPort != 0 {
+                sandboxOptions.hanaWebhookURL = "http://\(SocketAddress(host: listenHost == "0.0.0.0" ? "127.0.0.1" : listenHost, port: listenPort))/webhooks/hana/{event}?token=sandbox-secret"
             }
             let emulators = Sandbox(loop: thread.loop, options: sandboxOptions)
             try emulators.start(host: "127.0.0.1", port: sandboxPort, logger: logger)
             router.addSandboxAdmin(emulators)
+            // The emulators replace configured upstreams; their limits and TTLs from the config stay.
             options.upstreams = emulators.upstreamSettings
             options.adapters = AdapterRegistry.adapters(for: options.upstreams)
             options.allowPlainHTTPToLoopback = true
@@ -84,10 +149,82 @@ struct Serve: ParsableCommand {
             options.webhookSecrets = .sandbox
             upstreams = "sandbox: " + emulators.summary
         }, onListening: { address in
-            print("crm-gateway \(GatewayVersion.current) listening on http://\(address) (\(upstreams))")
+            print("crm-gateway \(GatewayVersion.current) listening on http://\(address) (\(upstreams); \(auth))")
             fflush(nil)
         })
         sandboxThread?.stopAndJoin()
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the configuration and print what would run (secrets masked).",
+        discussion: "Exit status 0 when it is valid, 2 with every problem listed (each naming its key) when not."
+    )
+
+    @Option(help: "The configuration file (YAML).")
+    var config: String?
+
+    @Option(help: "The address `serve --host` would be given.")
+    var host: String?
+
+    @Option(help: "The port `serve --port` would be given.")
+    var port: Int?
+
+    @Flag(help: "As `serve --allow-unauthenticated`.")
+    var allowUnauthenticated = false
+
+    func run() throws {
+        let settings = loadConfig(config)
+        var options = GatewayOptions()
+        settings.apply(to: &options)
+        if let host { options.address.host = host }
+        if allowUnauthenticated { options.allowUnauthenticated = true }
+        print(settings.rendered(host: options.address.host, port: port), terminator: "")
+        if let refusal = options.refusalToListen {
+            FileHandleStderr.write("crm-gateway: " + refusal + "\n")
+            throw ExitCode(2)
+        }
+        if options.upstreams.isEmpty {
+            FileHandleStderr.write("crm-gateway: note: no upstream is configured; /readyz will answer 503 (serve --sandbox uses the emulators)\n")
+        }
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Client API keys.",
+        subcommands: [Generate.self]
+    )
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new random API key: prints the key once (give it to the calling app) and the entry for `clients:` (only its SHA-256 is kept)."
+        )
+
+        @Option(help: "The calling application's name (in logs).")
+        var name: String
+
+        @Option(help: "read (GET/HEAD only) or write (everything).")
+        var scope: String = "read"
+
+        func validate() throws {
+            guard ClientKey.Scope(rawValue: scope) != nil else { throw ValidationError("--scope must be read or write") }
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw ValidationError("--name must be letters, digits, '-', '_' or '.'")
+            }
+        }
+
+        func run() {
+            let made = ClientKey.generate()
+            print("key: \(made.key)")
+            print("# add to the configuration file:")
+            print("clients:")
+            print("  - name: \(name)")
+            print("    key_sha256: \(made.digest)")
+            print("    scope: \(scope)")
+        }
     }
 }
 

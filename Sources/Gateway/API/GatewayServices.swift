@@ -1,4 +1,5 @@
 import GatewayCore
+import Logging
 import Synchronization
 
 /// What the unified API's handlers share: the adapters, one upstream transport per event loop
@@ -14,6 +15,8 @@ public final class GatewayServices: Sendable {
     /// One response cache for every loop (§6); nil when caching is off.
     public let cache: ResponseCache?
     public let cacheConfig: CacheConfig
+    /// Per upstream, cache-class TTLs that differ from `cacheConfig`'s (configuration).
+    let cacheTTLs: [String: [String: Duration]]
     /// Unified answers built from cached upstream answers (nil when caching is off).
     public let rendered: RenderedCache?
     let clock: any WallClock
@@ -26,16 +29,20 @@ public final class GatewayServices: Sendable {
     public let breakers: [String: SharedCircuitBreaker]
     /// The durable webhook inbox (§7); nil when no event store is configured.
     public let inbox: WebhookInbox?
+    /// Upstream failures (5xx, transport errors) are logged here at warning level.
+    let logger: Logger?
 
     /// `makeTransport` builds the transport of one loop, on first use from that loop.
     public init(adapters: [any SourceAdapter], settings: [String: UpstreamSettings] = [:], clock: any WallClock = SystemWallClock(),
                 idempotency: IdempotencyStore? = nil, metrics: MetricsRegistry = GatewayMetrics.registry(),
-                cacheConfig: CacheConfig? = CacheConfig(), limits: [String: RateLimitConfig]? = nil, inbox: WebhookInbox? = nil,
+                cacheConfig: CacheConfig? = CacheConfig(), cacheTTLs: [String: [String: Duration]] = [:],
+                limits: [String: RateLimitConfig]? = nil, inbox: WebhookInbox? = nil, logger: Logger? = nil,
                 makeTransport: @escaping @Sendable (EventLoop) throws -> any UpstreamTransport) {
         self.adapters = adapters
         self.settings = settings
         self.metrics = metrics
         self.cacheConfig = cacheConfig ?? CacheConfig()
+        self.cacheTTLs = cacheTTLs
         self.cache = cacheConfig.map { ResponseCache(config: $0) }
         self.rendered = cacheConfig == nil ? nil : RenderedCache()
         var limiters: [String: RateLimiter] = [:]
@@ -46,6 +53,7 @@ public final class GatewayServices: Sendable {
         }
         self.limiters = limiters
         self.inbox = inbox
+        self.logger = logger
         self.breakers = breakers
         self.clock = clock
         self.idempotency = idempotency ?? IdempotencyStore(clock: clock)
@@ -85,7 +93,11 @@ public final class GatewayServices: Sendable {
                 }
             }
         }
-        if let cache { t = CachingTransport(inner: t, cache: cache, config: cacheConfig, clock: loop.clock, loop: loop) }
+        if let cache {
+            var config = cacheConfig
+            for (cacheClass, ttl) in cacheTTLs[source] ?? [:] { config.setTTL(ttl, for: cacheClass) }
+            t = CachingTransport(inner: t, cache: cache, config: config, clock: loop.clock, loop: loop)
+        }
         let stack = t
         return transports.withLock { table in
             if let existing = table[key] { return existing }
@@ -98,7 +110,8 @@ public final class GatewayServices: Sendable {
     /// every upstream answer of `source`.
     func context(source: String, request: RequestContext) -> AdapterContext {
         let inner = transport(for: request.loop, source: source) ?? UnavailableTransport()
-        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock, record: request.record, metrics: metrics),
+        return AdapterContext(transport: BoardTransport(inner: inner, source: source, board: board, clock: clock, record: request.record,
+                                                        metrics: metrics, logger: logger, requestID: request.requestID),
                               requestID: request.requestID)
     }
 
@@ -143,6 +156,8 @@ struct BoardTransport: UpstreamTransport {
     let clock: any WallClock
     let record: RequestRecord
     let metrics: MetricsRegistry
+    let logger: Logger?
+    let requestID: String
 
     func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
         var request = request
@@ -159,7 +174,13 @@ struct BoardTransport: UpstreamTransport {
                 metrics.increment(GatewayMetrics.upstreamRequests, [("upstream", source), ("code", String(r.status))])
                 metrics.observe(GatewayMetrics.upstreamDuration, [("upstream", source)], Double(r.timings.total.nanoseconds) / 1e9)
             }
-            record.add(.init(source: source, status: r.status, cache: r.cacheOutcome))
+            let fromNetwork = r.cacheOutcome == nil || r.cacheOutcome?.kind == .miss
+            if fromNetwork && r.status >= 500 {
+                logger?.warning("upstream error", metadata: ["request_id": .string(requestID), "upstream": .string(source),
+                                                             "status": .stringConvertible(r.status), "ms": .stringConvertible(Int(r.timings.total.nanoseconds / 1_000_000))])
+            }
+            record.add(.init(source: source, status: r.status, cache: r.cacheOutcome,
+                             network: fromNetwork ? r.timings.total : nil, queued: r.timings.queued))
             return r
         } catch {
             switch error {
@@ -168,6 +189,9 @@ struct BoardTransport: UpstreamTransport {
             case .circuitOpen:
                 break
             default:
+                // TransportError's text never carries a URL query, userinfo or header value.
+                logger?.warning("upstream unreachable", metadata: ["request_id": .string(requestID), "upstream": .string(source),
+                                                                   "error": .string("\(error)")])
                 board.record(source, status: nil, error: "\(error)", at: clock.nowMillis())
                 metrics.increment(GatewayMetrics.upstreamRequests, [("upstream", source), ("code", "error")])
             }

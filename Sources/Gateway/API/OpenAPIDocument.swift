@@ -10,11 +10,14 @@ info:
     This document is the contract; it grows as resources land (see the README).
 servers:
   - url: http://127.0.0.1:8080
+security:
+  - apiKey: []
 paths:
   /healthz:
     get:
       operationId: getHealth
       summary: The process is alive.
+      security: []
       responses:
         '200':
           description: Alive.
@@ -31,7 +34,8 @@ paths:
   /readyz:
     get:
       operationId: getReadiness
-      summary: Ready to serve (not draining).
+      summary: Ready to serve (not draining, and at least one upstream configured).
+      security: []
       responses:
         '200':
           description: Ready.
@@ -46,7 +50,7 @@ paths:
                 properties:
                   status: {type: string, const: ready}
         '503':
-          description: Draining after SIGTERM/SIGINT.
+          description: Draining after SIGTERM/SIGINT, or no upstream is configured.
           headers:
             Retry-After:
               schema: {type: integer}
@@ -62,6 +66,8 @@ paths:
       tags: [sandbox]
       summary: The running emulators (sandbox mode only; 404 otherwise).
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: One entry per emulator.
           headers:
@@ -90,6 +96,8 @@ paths:
       tags: [sandbox]
       summary: Requests the emulator served, per operation (sandbox mode only).
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: Counters since start or the last reset.
           headers:
@@ -128,6 +136,8 @@ paths:
       tags: [sandbox]
       summary: The emulator's current fault plan.
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: The plan (mode none when no fault is set).
           headers:
@@ -148,6 +158,9 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/SandboxFault'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: The plan now in force.
           headers:
@@ -167,6 +180,9 @@ paths:
       tags: [sandbox]
       summary: Clear the fault plan.
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: The cleared plan (mode none).
           headers:
@@ -185,6 +201,9 @@ paths:
       tags: [sandbox]
       summary: Back to the seeded state; counters, fault plan and webhook log cleared.
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: Reset.
           headers:
@@ -212,6 +231,9 @@ paths:
           application/json:
             schema: {type: object}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '202':
           description: Deliveries queued.
           headers:
@@ -246,6 +268,7 @@ paths:
         - $ref: '#/components/parameters/UpdatedSince'
         - $ref: '#/components/parameters/CompanyId'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of contacts.
           headers:
@@ -283,6 +306,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/ContactCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created contact.
           headers:
@@ -321,6 +346,7 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: The contact.
           headers:
@@ -360,6 +386,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/ContactWrite'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '200':
           description: The updated contact.
           headers:
@@ -396,6 +424,8 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '204':
           description: Deleted.
           headers:
@@ -435,6 +465,7 @@ paths:
         - $ref: '#/components/parameters/Q'
         - $ref: '#/components/parameters/UpdatedSince'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of companies.
           headers:
@@ -472,6 +503,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/CompanyCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created company.
           headers:
@@ -510,6 +543,7 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: The company.
           headers:
@@ -549,6 +583,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/CompanyWrite'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '200':
           description: The updated company.
           headers:
@@ -585,6 +621,8 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '204':
           description: Deleted.
           headers:
@@ -629,6 +667,7 @@ paths:
         - $ref: '#/components/parameters/CompanyId'
         - $ref: '#/components/parameters/UpdatedSince'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of deals.
           headers:
@@ -666,6 +705,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/DealCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created deal.
           headers:
@@ -704,6 +745,7 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: The deal.
           headers:
@@ -743,6 +785,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/DealWrite'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '200':
           description: The updated deal.
           headers:
@@ -779,6 +823,8 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '204':
           description: Deleted.
           headers:
@@ -816,6 +862,7 @@ paths:
         - $ref: '#/components/parameters/SourcePipedrive'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of pipelines.
           headers:
@@ -852,6 +899,7 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: The pipeline.
           headers:
@@ -892,6 +940,7 @@ paths:
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/PipelineId'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of stages.
           headers:
@@ -928,6 +977,7 @@ paths:
         - $ref: '#/components/parameters/Prefer'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: The stage.
           headers:
@@ -971,6 +1021,7 @@ paths:
         - $ref: '#/components/parameters/UpdatedSince'
         - $ref: '#/components/parameters/ActivityStatus'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of activities.
           headers:
@@ -1008,6 +1059,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/ActivityCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created activity.
           headers:
@@ -1048,6 +1101,7 @@ paths:
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of notes.
           headers:
@@ -1087,6 +1141,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/NoteCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created note.
           headers:
@@ -1128,6 +1184,7 @@ paths:
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of notes.
           headers:
@@ -1167,6 +1224,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/NoteCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created note.
           headers:
@@ -1208,6 +1267,7 @@ paths:
         - $ref: '#/components/parameters/Cursor'
         - $ref: '#/components/parameters/IncludeRaw'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of notes.
           headers:
@@ -1247,6 +1307,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/NoteCreate'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The created note.
           headers:
@@ -1289,6 +1351,7 @@ paths:
         - $ref: '#/components/parameters/MessageContactId'
         - $ref: '#/components/parameters/MessagePhone'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of messages.
           headers:
@@ -1328,6 +1391,8 @@ paths:
           application/json:
             schema: {$ref: '#/components/schemas/MessageSend'}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '201':
           description: The message as accepted upstream.
           headers:
@@ -1369,6 +1434,7 @@ paths:
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/Q'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
         '200':
           description: A page of conversations.
           headers:
@@ -1406,6 +1472,8 @@ paths:
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '200':
           description: The conversation.
           headers:
@@ -1441,6 +1509,8 @@ paths:
         - $ref: '#/components/parameters/IncludeRaw'
         - $ref: '#/components/parameters/IdempotencyKey'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '200':
           description: The conversation.
           headers:
@@ -1474,6 +1544,8 @@ paths:
       summary: The upstream's own API with the gateway's credential (GET).
       description: Only paths under the upstream's API prefix are reachable; the answer is the upstream's, with `Upstream-Status` added. Query parameters are passed through.
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         default:
           description: The upstream's answer, as it gave it.
           headers:
@@ -1500,6 +1572,9 @@ paths:
           application/json:
             schema: {}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         default:
           description: The upstream's answer, as it gave it.
           headers:
@@ -1526,6 +1601,9 @@ paths:
           application/json:
             schema: {}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         default:
           description: The upstream's answer, as it gave it.
           headers:
@@ -1552,6 +1630,9 @@ paths:
           application/json:
             schema: {}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         default:
           description: The upstream's answer, as it gave it.
           headers:
@@ -1573,6 +1654,9 @@ paths:
       summary: The upstream's own API with the gateway's credential (DELETE).
       description: Only paths under the upstream's API prefix are reachable; the answer is the upstream's, with `Upstream-Status` added. Query parameters are passed through.
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         default:
           description: The upstream's answer, as it gave it.
           headers:
@@ -1607,6 +1691,7 @@ paths:
         content:
           application/json:
             schema: {type: object}
+      security: []
       responses:
         '200': {$ref: '#/components/responses/WebhookStored'}
         '400': {$ref: '#/components/responses/WebhookMalformed'}
@@ -1637,6 +1722,7 @@ paths:
         content:
           application/json:
             schema: {type: object}
+      security: []
       responses:
         '200': {$ref: '#/components/responses/WebhookStored'}
         '400': {$ref: '#/components/responses/WebhookMalformed'}
@@ -1652,6 +1738,7 @@ paths:
         content:
           application/json:
             schema: {type: object}
+      security: []
       responses:
         '200': {$ref: '#/components/responses/WebhookStored'}
         '400': {$ref: '#/components/responses/WebhookMalformed'}
@@ -1671,6 +1758,8 @@ paths:
           in: query
           schema: {type: integer, minimum: 1, maximum: 500, default: 50}
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: A page of events.
           headers:
@@ -1687,6 +1776,8 @@ paths:
       tags: [operations]
       summary: 'Every upstream, configured or not, reachable or not, with its last error.'
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: The upstreams.
           headers:
@@ -1700,6 +1791,8 @@ paths:
       tags: [operations]
       summary: Prometheus metrics (text exposition 0.0.4) with the names of PRODUCT.md §6.
       responses:
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
         '200':
           description: The metrics.
           headers:
@@ -1711,6 +1804,7 @@ paths:
       operationId: getOpenAPI
       tags: [operations]
       summary: This document.
+      security: []
       responses:
         '200':
           description: The OpenAPI document.
@@ -1723,6 +1817,7 @@ paths:
       operationId: getDocs
       tags: [operations]
       summary: This document as a page for people, with a "try it" for every read.
+      security: []
       description: 'One self-contained HTML page (inline style and script, no third-party assets) listing every operation with its parameters, request body and responses. `#try=<operationId>&<param>=<value>` opens that GET and sends it on load.'
       responses:
         '200':
@@ -1736,6 +1831,15 @@ paths:
             text/html:
               schema: {type: string}
 components:
+  securitySchemes:
+    apiKey:
+      type: http
+      scheme: bearer
+      description: |
+        A client API key, `Authorization: Bearer <key>`. Keys are configured (as SHA-256 digests) under
+        `clients:`; each has a scope (`read`: GET and HEAD; `write`: everything) and may have its own
+        request rate. With no keys configured the gateway listens on loopback only and needs none.
+        Webhook receivers authenticate their senders instead; probes and the spec are open.
   parameters:
     Limit:
       name: limit
@@ -1959,8 +2063,23 @@ components:
       content:
         application/problem+json:
           schema: {$ref: '#/components/schemas/Problem'}
+    Unauthorized:
+      description: 'No API key, or one the gateway does not know (`Authorization: Bearer <key>`; required whenever client keys are configured).'
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+        WWW-Authenticate: {schema: {type: string}}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
+    Forbidden:
+      description: The API key is read-only; this method needs a key with scope `write`.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     RateLimited:
-      description: The upstream's rate limit; retry after `Retry-After` seconds.
+      description: The upstream's rate limit, or the calling API key's own request rate; retry after `Retry-After` seconds.
       headers:
         X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
         Retry-After: {schema: {type: integer}}

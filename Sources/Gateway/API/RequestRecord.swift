@@ -10,6 +10,10 @@ public final class RequestRecord: Sendable {
         public var source: String
         public var status: Int?
         public var cache: CacheOutcome?
+        /// The transfer's own time (nil when the cache answered or nothing came back).
+        public var network: Duration? = nil
+        /// How long the limiter held the call back.
+        public var queued: Duration = .zero
     }
 
     /// The client asked for revalidation (`Cache-Control: no-cache` or `Pragma: no-cache`).

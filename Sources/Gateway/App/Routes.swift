@@ -13,6 +13,9 @@ extension Router {
                 p.headers.add("Retry-After", "1")
                 return p
             }
+            if health.upstreamCount == 0 {
+                return Problem(status: 503, detail: "no upstream is configured: nothing to serve (see crm-gateway check-config)").response(requestID: ctx.requestID)
+            }
             return HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ready\"}".utf8))
         })
         return r

@@ -87,6 +87,7 @@ public final class GuardedTransport: UpstreamTransport {
         let deadline = hints.deadline ?? clock.now() + Self.defaultWait
         // The outcome of the previous attempt: what the caller gets when a retry cannot go.
         var last: Result<UpstreamResponse, TransportError>?
+        var queued = Duration.zero
         for attempt in 1...Self.maxAttempts {
             let permit = breaker.allow(now: clock.now())
             if case .no(let retryAfter) = permit {
@@ -97,8 +98,8 @@ public final class GuardedTransport: UpstreamTransport {
             let probe = permit == .probe
 
             switch await slot(bucket: hints.bucket, deadline: deadline) {
-            case .go:
-                break
+            case .go(let waited):
+                queued += waited
             case .refused(let retryAfter):
                 if probe { breaker.abandonProbe() }
                 if let last { return try last.get() }
@@ -112,7 +113,9 @@ public final class GuardedTransport: UpstreamTransport {
             onEvent?(.attempt(number: attempt))
             let result: Result<UpstreamResponse, TransportError>
             do throws(TransportError) {
-                result = .success(try await inner.send(request))
+                var response = try await inner.send(request)
+                response.timings.queued = queued
+                result = .success(response)
             } catch {
                 result = .failure(error)
             }
@@ -143,7 +146,7 @@ public final class GuardedTransport: UpstreamTransport {
         return try last!.get()
     }
 
-    private enum SlotOutcome { case go, refused(Duration), cancelled }
+    private enum SlotOutcome { case go(waited: Duration), refused(Duration), cancelled }
 
     /// Takes a slot and waits for it. A slot handed out before the upstream paused the bucket
     /// would land inside the pause: the caller then takes a new one after it.
@@ -154,7 +157,7 @@ public final class GuardedTransport: UpstreamTransport {
             switch limiter.reserve(bucket: bucket, now: now, deadline: deadline) {
             case .now:
                 onEvent?(.slot(wait: waited))
-                return .go
+                return .go(waited: waited)
             case .refused(let retryAfter):
                 return .refused(retryAfter)
             case .at(let instant):
@@ -162,7 +165,7 @@ public final class GuardedTransport: UpstreamTransport {
                 waited += instant - now
                 if limiter.pausedUntil(bucket: bucket, now: clock.now()) == nil {
                     onEvent?(.slot(wait: waited))
-                    return .go
+                    return .go(waited: waited)
                 }
             }
         }

@@ -5,22 +5,37 @@ public final class GatewayResponder: HTTPResponder {
     let router: Router
     let loop: EventLoop
     let metrics: MetricsRegistry?
+    let auth: ClientAuthenticator
+    let accessLog: AccessLog?
     let cors: CORSConfig
     private var requestIDs = RequestIDGenerator()
-    /// Per-route facts computed once per loop: the metrics label and whether the route's
-    /// reads carry validators (a responder lives on one loop, so no lock).
-    private var routeInfo: [String: [String: (label: String, validators: Bool)]] = [:]
+    /// Per-route facts computed once per loop: the metrics label, whether the route's reads
+    /// carry validators, and whether it is open to callers without a key (a responder lives on
+    /// one loop, so no lock).
+    private var routeInfo: [String: [String: RouteInfo]] = [:]
 
-    public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil, cors: CORSConfig = CORSConfig()) {
+    struct RouteInfo {
+        var label: String
+        var validators: Bool
+        var open: Bool
+    }
+
+    public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil,
+                auth: ClientAuthenticator = ClientAuthenticator(keys: []), accessLog: AccessLog? = nil,
+                cors: CORSConfig = CORSConfig()) {
         self.router = router
         self.loop = loop
         self.metrics = metrics
+        self.auth = auth
+        self.accessLog = accessLog
         self.cors = cors
     }
 
-    /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}`.
-    private func count(_ route: String, _ request: HTTPRequest, _ status: Int) {
-        countRequest(metrics, loop, route, request, status)
+    /// Counts, logs and sends one answer (on this loop).
+    private func done(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String,
+                      client: String?, record: RequestRecord?, writer: HTTPResponseWriter) {
+        conclude(r, route, request, requestID, client: client, record: record, metrics: metrics, loop: loop, accessLog: accessLog)
+        writer.send(r)
     }
 
     public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
@@ -28,57 +43,64 @@ public final class GatewayResponder: HTTPResponder {
         // CORS (CORS.swift): a preflight is answered here, before authentication and routing;
         // every other answer gets the headers for its Origin.
         if let preflight = cors.preflightResponse(to: request, requestID: requestID) {
-            count("preflight", request, preflight.status)
-            return writer.send(preflight)
+            return done(preflight, "preflight", request, requestID, client: nil, record: nil, writer: writer)
         }
         let writer = cors.isEnabled ? writer.finishing { [cors, origin = request.headers["Origin"]] in cors.applied(to: $0, origin: origin) } : writer
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
-            count("unmatched", request, 404)
-            writer.send(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID))
+            done(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID),
+                 "unmatched", request, requestID, client: nil, record: nil, writer: writer)
         case .methodNotAllowed(let allowed):
-            count("unmatched", request, 405)
             var r = Problem(status: 405, detail: "\(request.method.rawValue) is not allowed here").response(requestID: requestID)
             r.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
-            writer.send(r)
+            done(r, "unmatched", request, requestID, client: nil, record: nil, writer: writer)
         case .found(let handler, let template, let params):
             let info = self.info(request.method, template)
             let route = info.label
             let validators = info.validators
+            var client: String?
+            if !info.open {
+                let verdict = auth.check(method: request.method, authorization: request.headers["Authorization"], now: loop.now())
+                if let refusal = ClientAuthenticator.response(verdict, requestID: requestID) {
+                    done(refusal, route, request, requestID, client: verdict.client, record: nil, writer: writer)
+                    return
+                }
+                client = verdict.client
+            }
             let ctx = RequestContext(requestID: requestID, pathParameters: params, loop: loop, record: RequestRecord(request: request))
             switch handler {
             case .sync(let h):
                 let r = finishResponse(h(request, ctx), request, ctx, validators: validators)
-                count(route, request, r.status)
-                writer.send(r)
+                done(r, route, request, requestID, client: client, record: ctx.record, writer: writer)
             case .async(let h):
-                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators] in
+                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators, accessLog, client] in
                     let answer = await h(request, ctx)
                     let r = finishResponse(answer, request, ctx, validators: validators)
-                    countRequest(metrics, loop, route, request, r.status)
+                    conclude(r, route, request, requestID, client: client, record: ctx.record, metrics: metrics, loop: loop, accessLog: accessLog)
                     writer.send(r)
                 }
             case .cached(let fast, let h):
                 if let hit = fast(request, ctx) {
                     let r = finishResponse(hit, request, ctx, validators: validators)
-                    count(route, request, r.status)
-                    writer.send(r)
+                    done(r, route, request, requestID, client: client, record: ctx.record, writer: writer)
                     return
                 }
-                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators] in
+                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators, accessLog, client] in
                     let answer = await h(request, ctx)
                     let r = finishResponse(answer, request, ctx, validators: validators)
-                    countRequest(metrics, loop, route, request, r.status)
+                    conclude(r, route, request, requestID, client: client, record: ctx.record, metrics: metrics, loop: loop, accessLog: accessLog)
                     writer.send(r)
                 }
             }
         }
     }
 
-    private func info(_ method: HTTPMethod, _ template: String) -> (label: String, validators: Bool) {
+    private func info(_ method: HTTPMethod, _ template: String) -> RouteInfo {
         if let known = routeInfo[template]?[method.rawValue] { return known }
         // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
-        let info = (method.rawValue + " " + template, unifiedReadPrefixes.contains { template.hasPrefix($0) })
+        let info = RouteInfo(label: method.rawValue + " " + template,
+                             validators: unifiedReadPrefixes.contains { template.hasPrefix($0) },
+                             open: openRoutes.contains(template) || template.hasPrefix("/webhooks/"))
         routeInfo[template, default: [:]][method.rawValue] = info
         return info
     }
@@ -91,11 +113,20 @@ public final class GatewayResponder: HTTPResponder {
     }
 }
 
+/// Routes any caller may use without an API key: probes, the spec and its page. The webhook
+/// receivers (`/webhooks/...`) authenticate their senders themselves (§7).
+let openRoutes: Set<String> = ["/healthz", "/readyz", "/openapi.yaml", "/docs"]
+
 let unifiedReadPrefixes = ["/contacts", "/companies", "/deals", "/pipelines", "/stages", "/activities", "/messages", "/conversations"]
 
-func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: String, _ request: HTTPRequest, _ status: Int) {
-    guard let metrics else { return }
-    metrics.countRequest(route: route, status: status, seconds: Double((loop.now() - request.receivedAt).nanoseconds) / 1e9)
+/// Metrics and the access-log line of one answered request.
+func conclude(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String, client: String?,
+              record: RequestRecord?, metrics: MetricsRegistry?, loop: EventLoop, accessLog: AccessLog?) {
+    guard metrics != nil || accessLog != nil else { return }
+    let seconds = Double((loop.now() - request.receivedAt).nanoseconds) / 1e9
+    metrics?.countRequest(route: route, status: r.status, seconds: seconds)
+    accessLog?.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
+                         seconds: seconds, client: client, record: record, cacheStatus: r.headers["Cache-Status"]), loop: loop)
 }
 
 /// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from

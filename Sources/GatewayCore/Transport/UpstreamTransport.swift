@@ -100,6 +100,9 @@ public struct UpstreamTimings: Sendable, Equatable {
     public var total: Duration
     /// The transfer ran on a pooled connection (CURLINFO_NUM_CONNECTS == 0).
     public var reusedConnection: Bool
+    /// Time the request waited before its transfer began (a rate limiter's queue); set by the
+    /// layer that made it wait, zero otherwise.
+    public var queued: Duration = .zero
 
     public init(
         nameLookup: Duration = .zero, connect: Duration = .zero, tls: Duration = .zero,

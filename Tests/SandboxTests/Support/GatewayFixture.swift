@@ -19,7 +19,8 @@ final class GatewayFixture: @unchecked Sendable {
     let eventsPath: String
     static let counter = Atomic<Int>(0)
 
-    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil, cors: CORSConfig = CORSConfig()) throws {
+    init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil,
+         clients: [ClientKey] = [], accessLog: AccessLog? = nil, logger: Logger? = nil, cors: CORSConfig = CORSConfig()) throws {
         var opts = options
         opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
@@ -27,7 +28,7 @@ final class GatewayFixture: @unchecked Sendable {
         let settings = sandboxFixture.sandbox.upstreamSettings
         eventsPath = "/tmp/crm-gateway-test-\(getpid())-\(GatewayFixture.counter.add(1, ordering: .relaxed).newValue).sqlite"
         let inbox = WebhookInbox(store: try EventStore(path: eventsPath), secrets: .sandbox, clock: sandboxFixture.clock)
-        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings, events: inbox.store), settings: settings, limits: limits, inbox: inbox,
+        services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings, events: inbox.store), settings: settings, limits: limits, inbox: inbox, logger: logger,
                                    makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: true))
         var router = Router.gateway(health: HealthState())
         router.addSandboxAdmin(sandboxFixture.sandbox)
@@ -38,8 +39,9 @@ final class GatewayFixture: @unchecked Sendable {
         logger.logLevel = .critical
         let routes = router
         let metrics = services.metrics
+        let auth = ClientAuthenticator(keys: clients)
         server = HTTPServer(configuration: config, loops: [gatewayThread.loop], logger: logger) { loop in
-            GatewayResponder(router: routes, loop: loop, metrics: metrics, cors: cors)
+            GatewayResponder(router: routes, loop: loop, metrics: metrics, auth: auth, accessLog: accessLog, cors: cors)
         }
         address = try server.start()
     }
