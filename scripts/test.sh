@@ -3,6 +3,9 @@
 # raw-socket, and the built binary started as a process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Everything this run prints is also kept, so the last step can check no credential leaked.
+mkdir -p .build
+exec > >(tee .build/test-output.log) 2>&1
 # nginx and openssl: the TLS/HTTP-2 transport tests run a real h2 origin on loopback.
 # chromium: CORS and /docs in a real browser (scripts/browser-check.sh).
 scripts/bootstrap.sh curl nginx openssl python3-venv chromium
@@ -19,3 +22,6 @@ scripts/api-check.sh .build/debug/crm-gateway
 scripts/ops-check.sh .build/debug/crm-gateway
 # CORS from allowed and other origins, and the /docs page, in headless Chromium.
 scripts/browser-check.sh .build/debug/crm-gateway
+# No upstream credential in anything the run printed or the processes it started logged:
+# the sandbox's credentials, raw and Base64 (as in Basic auth).
+scripts/leak-check.sh .build/test-output.log .build/api-check .build/ops-check .build/browser

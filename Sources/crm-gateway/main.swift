@@ -95,7 +95,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Listen beyond loopback without client API keys (otherwise refused).")
     var allowUnauthenticated = false
 
-    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any. Replaces the configuration's cors.allowed_origins.", valueName: "origin"))
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any.", valueName: "origin"))
     var corsOrigins: [String] = []
 
     func validate() throws {

@@ -122,4 +122,21 @@ import Testing
         #expect(warnings.allSatisfy { $0["msg"] == "upstream error" && $0["upstream"] == "pipedrive" && $0["status"] == 503 })
         #expect(!sink.lines.joined().contains("sandbox-key"))
     }
+
+    @Test func aBrowserPreflightNeedsNoKeyAndA401StillCarriesCORSHeaders() async throws {
+        let fx = try GatewayFixture(clients: Self.clients, cors: CORSConfig(allowedOrigins: ["https://app.example.com"]))
+        let pre = try await fx.call("OPTIONS", "/contacts", headers: [("Origin", "https://app.example.com"),
+                                                                      ("Access-Control-Request-Method", "GET"),
+                                                                      ("Access-Control-Request-Headers", "authorization")])
+        #expect(pre.status == 204)
+        #expect(pre.headers["Access-Control-Allow-Origin"] == "https://app.example.com")
+        #expect(pre.headers["Access-Control-Allow-Headers"]?.lowercased().contains("authorization") == true)
+        let denied = try await fx.call("GET", "/contacts?limit=1", headers: [("Origin", "https://app.example.com")])
+        #expect(denied.status == 401)
+        #expect(denied.headers["Access-Control-Allow-Origin"] == "https://app.example.com", "so the page can read why")
+        let ok = try await fx.call("GET", "/contacts?limit=1", headers: [("Origin", "https://app.example.com"),
+                                                                        ("Authorization", "Bearer " + Self.readKey)])
+        #expect(ok.status == 200)
+        #expect(ok.headers["Access-Control-Expose-Headers"]?.contains("X-Request-Id") == true)
+    }
 }

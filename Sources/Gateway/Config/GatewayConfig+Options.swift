@@ -30,8 +30,7 @@ extension GatewayConfig {
         options.clients = clients
         options.allowUnauthenticated = server.allowUnauthenticated
         options.requestLog = log.requests
-        options.cors = CORSConfig(allowedOrigins: cors.allowedOrigins, allowCredentials: cors.allowCredentials,
-                                  maxAge: Int(cors.maxAge.components.seconds))
+        options.cors = cors
     }
 
     /// What `check-config` prints: the effective configuration as YAML, every secret masked
@@ -72,7 +71,7 @@ extension GatewayConfig {
         line(0, "cors:")
         line(1, "allowed_origins: [" + cors.allowedOrigins.map(q).joined(separator: ", ") + "]")
         line(1, "allow_credentials: \(cors.allowCredentials)")
-        line(1, "max_age: " + ConfigValues.format(cors.maxAge))
+        line(1, "max_age: " + ConfigValues.format(.seconds(cors.maxAge)))
         if clients.isEmpty {
             line(0, "clients: []  # " + (GatewayConfig.isLoopbackHost(host ?? server.host) ? "loopback: calls need no key" : "no keys"))
         } else {

@@ -31,12 +31,6 @@ public struct GatewayConfig: Sendable {
         public var requests = true
     }
 
-    public struct CORS: Sendable, Equatable {
-        public var allowedOrigins: [String] = []
-        public var allowCredentials = false
-        public var maxAge: Duration = .seconds(600)
-    }
-
     public struct Upstream: Sendable {
         public var name: String
         public var baseURL: String
@@ -57,7 +51,7 @@ public struct GatewayConfig: Sendable {
 
     public var server = Server()
     public var log = Log()
-    public var cors = CORS()
+    public var cors = CORSConfig()
     public var clients: [ClientKey] = []
     /// nil: caching off.
     public var cache: CacheConfig? = CacheConfig()
@@ -147,26 +141,25 @@ public struct GatewayConfig: Sendable {
         if let items = s.list("allowed_origins") {
             var origins: [String] = []
             for (i, item) in items.enumerated() {
-                guard case .scalar(let v, _, _) = item.node, let origin = Self.origin(v) else {
-                    s.reader.fail(s.name("allowed_origins") + "[\(i)]", "must be an origin such as https://app.example.com (scheme, host, optional port; no path), or *", origin: item.origin)
+                let key = s.name("allowed_origins") + "[\(i)]"
+                guard case .scalar(let v, _, _) = item.node else {
+                    s.reader.fail(key, "must be an origin such as https://app.example.com", origin: item.origin)
                     continue
                 }
-                origins.append(origin)
+                do throws(CORSConfig.ConfigError) {
+                    origins.append(try CORSConfig.parseOrigin(v))
+                } catch {
+                    s.reader.fail(key, "must be an origin (scheme://host[:port]) or *: \(error.message)", origin: item.origin)
+                }
             }
             cors.allowedOrigins = origins
         }
         if let v = s.bool("allow_credentials") { cors.allowCredentials = v }
-        if let v = s.duration("max_age", in: .zero ... .seconds(86400)) { cors.maxAge = v }
+        if let v = s.duration("max_age", in: .zero ... .seconds(86400)) { cors.maxAge = Int(v.components.seconds) }
         if cors.allowCredentials && cors.allowedOrigins.contains("*") {
             s.reader.fail(s.name("allow_credentials"), "cannot be true while allowed_origins contains * (browsers refuse it)")
         }
         s.finish(known: ["allowed_origins", "allow_credentials", "max_age"])
-    }
-
-    /// `scheme://host[:port]` in canonical form (lowercase, default port dropped), or `*`;
-    /// nil when it is not an origin. The same rules as `serve --cors-origin` (CORS.swift).
-    static func origin(_ text: String) -> String? {
-        try? CORSConfig.parseOrigin(text)
     }
 
     private mutating func readClients(_ top: inout ConfigSection, reader: ConfigReader) {
