@@ -24,4 +24,4 @@ scripts/ops-check.sh .build/debug/crm-gateway
 scripts/browser-check.sh .build/debug/crm-gateway
 # No upstream credential in anything the run printed or the processes it started logged:
 # the sandbox's credentials, raw and Base64 (as in Basic auth).
-scripts/leak-check.sh .build/test-output.log .build/api-check .build/ops-check .build/browser-check
+scripts/leak-check.sh .build/test-output.log .build/api-check .build/ops-check .build/browser

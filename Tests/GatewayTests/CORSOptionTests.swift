@@ -19,6 +19,24 @@ struct CORSOptionTests {
         #expect(r.out.split(separator: "\n").first.map(String.init) == message)
     }
 
+    /// `cors:` in the configuration file reaches the running gateway's options; the command
+    /// line's --cors-origin replaces the file's list.
+    @Test func theConfigurationFileSetsTheSameOptions() throws {
+        let path = "/tmp/crm-gateway-cors-\(getpid()).yaml"
+        try "cors:\n  allowed_origins: [https://App.Example.com:443, 'http://127.0.0.1:5173']\n  max_age: 120s\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let gw = try ServeProcessTests.Running(extraArgs: ["--config", path])
+        defer { gw.stop() }
+        let allowed = try head(port: gw.port, "OPTIONS /contacts HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n")
+        #expect(allowed.first == "HTTP/1.1 204 No Content")
+        #expect(allowed.contains("Access-Control-Max-Age: 120"))
+        let overridden = try ServeProcessTests.Running(extraArgs: ["--config", path, "--cors-origin", "http://localhost:8000"])
+        defer { overridden.stop() }
+        let refused = try head(port: overridden.port, "OPTIONS /contacts HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n")
+        #expect(refused.first == "HTTP/1.1 403 Forbidden")
+    }
+
     /// Raw request, `Connection: close`; the head's lines.
     func head(port: Int, _ request: String) throws -> [String] {
         let fd = try connectTCP(port: port)

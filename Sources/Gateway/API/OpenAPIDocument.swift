@@ -1817,6 +1817,7 @@ paths:
       operationId: getDocs
       tags: [operations]
       summary: This document as a page for people, with a "try it" for every read.
+      security: []
       description: 'One self-contained HTML page (inline style and script, no third-party assets) listing every operation with its parameters, request body and responses. `#try=<operationId>&<param>=<value>` opens that GET and sends it on load.'
       security: []
       responses:
