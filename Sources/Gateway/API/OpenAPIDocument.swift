@@ -1819,7 +1819,6 @@ paths:
       summary: This document as a page for people, with a "try it" for every read.
       security: []
       description: 'One self-contained HTML page (inline style and script, no third-party assets) listing every operation with its parameters, request body and responses. `#try=<operationId>&<param>=<value>` opens that GET and sends it on load.'
-      security: []
       responses:
         '200':
           description: The page.
