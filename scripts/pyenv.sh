@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # `scripts/pyenv.sh` -> .build/pyenv (scripts/requirements.txt);
-# `scripts/pyenv.sh api` -> .build/pyenv-api (scripts/requirements-api.txt).
+# `scripts/pyenv.sh api` -> .build/pyenv-api (scripts/requirements-api.txt);
+# `scripts/pyenv.sh container` -> .build/pyenv-container (scripts/requirements-container.txt: hadolint).
 venv=.build/pyenv${1:+-$1}
 req=scripts/requirements${1:+-$1}.txt
 stamp="$venv/.requirements.sha256"
