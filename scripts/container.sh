@@ -23,11 +23,9 @@ NETNS=crmgw-container-$$
 bah=(buildah --storage-driver vfs)
 
 # ---------------------------------------------------------------------------------------------
-# LEAD: after the config work is merged, `serve` refuses to listen on 0.0.0.0 without client API
-# keys unless given --allow-unauthenticated. The sandbox run below needs that flag then. `auto`
-# passes it when `crm-gateway serve --help` lists it (so this script works before and after the
-# merge); set it to "--allow-unauthenticated" once merged, so a lost flag fails loudly here.
-ALLOW_UNAUTHENTICATED_FLAG=${CRMGW_ALLOW_UNAUTHENTICATED_FLAG:-auto}
+# `serve` refuses to listen on 0.0.0.0 without client API keys unless given
+# --allow-unauthenticated; the sandbox run below is explicitly open (a lost flag fails here).
+ALLOW_UNAUTHENTICATED_FLAG=${CRMGW_ALLOW_UNAUTHENTICATED_FLAG:---allow-unauthenticated}
 # ---------------------------------------------------------------------------------------------
 
 build=true

@@ -22,6 +22,9 @@ scripts/api-check.sh .build/debug/crm-gateway
 scripts/ops-check.sh .build/debug/crm-gateway
 # CORS from allowed and other origins, and the /docs page, in headless Chromium.
 scripts/browser-check.sh .build/debug/crm-gateway
+# The Dockerfile is hadolint-clean (pinned hadolint from PyPI; the image itself is built by
+# scripts/container.sh, by hand: it takes about 10 minutes).
+scripts/lint-dockerfile.sh
 # No upstream credential in anything the run printed or the processes it started logged:
 # the sandbox's credentials, raw and Base64 (as in Basic auth).
 scripts/leak-check.sh .build/test-output.log .build/api-check .build/ops-check .build/browser
