@@ -57,6 +57,36 @@ func bootstrapLogging(_ config: GatewayConfig) -> Logger {
     return logger
 }
 
+/// Where the settings come from and the listener they describe: `serve` and `check-config` alike.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "The configuration file (YAML).")
+    var config: String?
+
+    @Option(help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
+
+    @Flag(help: "Listen beyond loopback without client API keys (otherwise refused).")
+    var allowUnauthenticated = false
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
+    }
+
+    /// The configuration, with these flags over it.
+    func load() -> (GatewayConfig, GatewayOptions) {
+        let settings = loadConfig(config)
+        var options = GatewayOptions()
+        settings.apply(to: &options)
+        if let host { options.address.host = host }
+        if let port { options.address.port = port }
+        if allowUnauthenticated { options.allowUnauthenticated = true }
+        return (settings, options)
+    }
+}
+
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the gateway.",
@@ -68,14 +98,7 @@ struct Serve: ParsableCommand {
             """
     )
 
-    @Option(help: "The configuration file (YAML).")
-    var config: String?
-
-    @Option(help: "Address to listen on (default 127.0.0.1).")
-    var host: String?
-
-    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
-    var port: Int?
+    @OptionGroup var source: ConfigOptions
 
     @Option(help: "Event loops (threads); default one per core.")
     var loops: Int?
@@ -92,14 +115,10 @@ struct Serve: ParsableCommand {
     @Option(help: "With --sandbox: first emulator port (the others follow); 0 picks free ports.")
     var sandboxPort: Int = 0
 
-    @Flag(help: "Listen beyond loopback without client API keys (otherwise refused).")
-    var allowUnauthenticated = false
-
     @Option(name: .customLong("cors-origin"), help: ArgumentHelp("A browser origin allowed to call the gateway (CORS), scheme://host[:port]; repeatable; * for any.", valueName: "origin"))
     var corsOrigins: [String] = []
 
     func validate() throws {
-        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
         if let loops, !(1...64).contains(loops) { throw ValidationError("--loops must be 1-64") }
         if let drainTimeout, drainTimeout < 0 { throw ValidationError("--drain-timeout must be >= 0") }
         guard (0...65532).contains(sandboxPort) else { throw ValidationError("--sandbox-port must be 0-65532") }
@@ -109,16 +128,11 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
-        let settings = loadConfig(config)
+        var (settings, options) = source.load()
         let logger = bootstrapLogging(settings)
-        var options = GatewayOptions()
-        settings.apply(to: &options)
-        if let host { options.address.host = host }
-        if let port { options.address.port = port }
         if let loops { options.loops = loops }
         if let drainTimeout { options.drainTimeout = .seconds(drainTimeout) }
         if let eventsDb { options.eventStorePath = eventsDb }
-        if allowUnauthenticated { options.allowUnauthenticated = true }
         if !corsOrigins.isEmpty { options.cors.allowedOrigins = corsOrigins }
         if let refusal = options.refusalToListen {
             FileHandleStderr.write("crm-gateway: " + refusal + "\n")
@@ -163,25 +177,11 @@ struct CheckConfig: ParsableCommand {
         discussion: "Exit status 0 when it is valid, 2 with every problem listed (each naming its key) when not."
     )
 
-    @Option(help: "The configuration file (YAML).")
-    var config: String?
-
-    @Option(help: "The address `serve --host` would be given.")
-    var host: String?
-
-    @Option(help: "The port `serve --port` would be given.")
-    var port: Int?
-
-    @Flag(help: "As `serve --allow-unauthenticated`.")
-    var allowUnauthenticated = false
+    @OptionGroup var source: ConfigOptions
 
     func run() throws {
-        let settings = loadConfig(config)
-        var options = GatewayOptions()
-        settings.apply(to: &options)
-        if let host { options.address.host = host }
-        if allowUnauthenticated { options.allowUnauthenticated = true }
-        print(settings.rendered(host: options.address.host, port: port), terminator: "")
+        let (settings, options) = source.load()
+        print(settings.rendered(host: options.address.host, port: options.address.port), terminator: "")
         if let refusal = options.refusalToListen {
             FileHandleStderr.write("crm-gateway: " + refusal + "\n")
             throw ExitCode(2)

@@ -295,45 +295,33 @@ struct ConfigSection {
         }
     }
 
-    mutating func int(_ key: String, in range: ClosedRange<Int>) -> Int? {
+    /// A value parsed from its text, then checked against a range; each failure names the key.
+    private mutating func parsed<T: Comparable>(_ key: String, in range: ClosedRange<T>, expected: String,
+                                                parse: (String) -> T?, show: (T) -> String) -> T? {
         guard let (v, origin) = scalar(key) else { return nil }
-        guard let n = Int(v.replacingUnderscores()) else {
-            reader.fail(name(key), "must be a whole number, not \"\(v)\"", origin: origin)
+        guard let x = parse(v) else {
+            reader.fail(name(key), "must be \(expected), not \"\(v)\"", origin: origin)
             return nil
         }
-        guard range.contains(n) else {
-            reader.fail(name(key), "must be between \(range.lowerBound) and \(range.upperBound), not \(n)", origin: origin)
+        guard range.contains(x) else {
+            reader.fail(name(key), "must be between \(show(range.lowerBound)) and \(show(range.upperBound)), not \(v)", origin: origin)
             return nil
         }
-        return n
+        return x
+    }
+
+    mutating func int(_ key: String, in range: ClosedRange<Int>) -> Int? {
+        parsed(key, in: range, expected: "a whole number", parse: { Int($0.replacingUnderscores()) }, show: { String($0) })
     }
 
     /// `500ms`, `10s`, `2m`, `1h`, or a bare number of seconds.
     mutating func duration(_ key: String, in range: ClosedRange<Duration>) -> Duration? {
-        guard let (v, origin) = scalar(key) else { return nil }
-        guard let d = ConfigValues.duration(v) else {
-            reader.fail(name(key), "must be a duration such as 500ms, 10s, 2m or 1h, not \"\(v)\"", origin: origin)
-            return nil
-        }
-        guard range.contains(d) else {
-            reader.fail(name(key), "must be between \(ConfigValues.format(range.lowerBound)) and \(ConfigValues.format(range.upperBound)), not \(v)", origin: origin)
-            return nil
-        }
-        return d
+        parsed(key, in: range, expected: "a duration such as 500ms, 10s, 2m or 1h", parse: ConfigValues.duration, show: ConfigValues.format)
     }
 
     /// `65536`, `64KiB`, `64MiB`, `1GiB` (also KB/MB/GB, powers of 1000).
     mutating func bytes(_ key: String, in range: ClosedRange<Int>) -> Int? {
-        guard let (v, origin) = scalar(key) else { return nil }
-        guard let n = ConfigValues.bytes(v) else {
-            reader.fail(name(key), "must be a size such as 65536, 512KiB or 64MiB, not \"\(v)\"", origin: origin)
-            return nil
-        }
-        guard range.contains(n) else {
-            reader.fail(name(key), "must be between \(range.lowerBound) and \(range.upperBound) bytes, not \(v)", origin: origin)
-            return nil
-        }
-        return n
+        parsed(key, in: range, expected: "a size such as 65536, 512KiB or 64MiB", parse: ConfigValues.bytes, show: { "\($0) bytes" })
     }
 
     mutating func oneOf(_ key: String, _ allowed: [String]) -> String? {
