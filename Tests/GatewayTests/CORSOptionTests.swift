@@ -39,20 +39,7 @@ struct CORSOptionTests {
 
     /// Raw request, `Connection: close`; the head's lines.
     func head(port: Int, _ request: String) throws -> [String] {
-        let fd = try connectTCP(port: port)
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(request.utf8)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var all: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            all += buf[0..<n]
-        }
-        let text = String(decoding: all, as: UTF8.self)
+        let text = try rawExchange(port: port, request)
         return text.components(separatedBy: "\r\n\r\n").first?.components(separatedBy: "\r\n") ?? []
     }
 

@@ -195,13 +195,13 @@ func connectTCP(port: Int) throws -> CInt {
     return fd
 }
 
-/// One GET with `Connection: close`, read to the end.
-func httpGet(port: Int, path: String) throws -> (Int, String) {
+/// Sends raw request bytes (which should ask for `Connection: close`) and reads to the end.
+func rawExchange(port: Int, _ request: String) throws -> String {
     let fd = try connectTCP(port: port)
     defer { close(fd) }
     var tv = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    let req = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+    let req = Array(request.utf8)
     _ = req.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var all: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 4096)
@@ -210,7 +210,12 @@ func httpGet(port: Int, path: String) throws -> (Int, String) {
         if n <= 0 { break }
         all += buf[0..<n]
     }
-    let text = String(decoding: all, as: UTF8.self)
+    return String(decoding: all, as: UTF8.self)
+}
+
+/// One GET with `Connection: close`, read to the end.
+func httpGet(port: Int, path: String) throws -> (Int, String) {
+    let text = try rawExchange(port: port, "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     guard let sp = text.split(separator: " ").dropFirst().first, let status = Int(sp) else {
         throw TestFailure("bad response: \(text)")
     }
