@@ -28,12 +28,15 @@ PYTHONPATH="$work" "$py" scripts/journey.py "$base"
 # refused by design, for reasons JSON Schema cannot state (an opaque cursor this gateway
 # did not issue, an Idempotency-Key reused with another body, a HotProfile record's delete).
 # API_CHECK_EXCLUDE= (empty) runs it too; the count is reported in the issue notes.
+# /events/stream is left out too: a 200 there is a Server-Sent Events stream that never ends
+# on its own, so schemathesis would wait on each example until its request timeout (it has no
+# way to read a few frames and hang up); EventStreamEndToEndTests covers it over sockets.
 exclude=${API_CHECK_EXCLUDE-positive_data_acceptance}
 st_rc=0
 "$venv/bin/schemathesis" run openapi.yaml --url "$base" \
   --checks all ${exclude:+--exclude-checks "$exclude"} \
   --max-examples "${API_CHECK_EXAMPLES:-25}" --workers 1 --seed 1 \
-  --exclude-path-regex '^/(_sandbox|passthrough)' \
+  --exclude-path-regex '^/(_sandbox|passthrough|events/stream$)' \
   --report junit --report-dir "$work" \
   --suppress-health-check all || st_rc=$?
 

@@ -62,6 +62,8 @@ public final class GatewayResponder: HTTPResponder {
                     countRequest(metrics, loop, route, request, r.status)
                     writer.send(r)
                 }
+            case .stream(let h):
+                h(request, ctx, writer)
             }
         }
     }

@@ -26,7 +26,8 @@ public final class HTTPStream: @unchecked Sendable {
 
     public let loop: EventLoop
     let head: HTTPResponse
-    private let onEnd: @Sendable (End) -> Void
+    /// Dropped once called, so an owner that holds its stream is not kept alive by it.
+    private var onEnd: (@Sendable (End) -> Void)?
 
     // Loop-confined.
     var connection: HTTPConnection?
@@ -118,7 +119,9 @@ public final class HTTPStream: @unchecked Sendable {
         connection = nil
         pending = []
         pendingBytes = 0
-        onEnd(reason)
+        let callback = onEnd
+        onEnd = nil
+        callback?(reason)
         drained()
     }
 }
