@@ -14,6 +14,8 @@ public struct EventStreamOptions: Sendable {
     public var replayLowWater: Int = 256 * 1024
     /// The `retry:` (milliseconds) the stream starts with: EventSource's reconnection delay.
     public var retryMillis: Int = 3000
+    /// Tests only: stands in for the store when a stream replays, to interleave commits with it.
+    var replayReader: (@Sendable (_ after: Int64, _ limit: Int) async throws -> [StoredEvent])?
 
     public init() {}
 }
@@ -65,6 +67,12 @@ public final class EventStreamHub: Sendable {
 
     /// Everything up to here has been handed to the loops.
     var handedOut: Int64 { cursor.load(ordering: .acquiring) }
+
+    /// One page of a replay.
+    func readPage(after: Int64, limit: Int) async throws -> [StoredEvent] {
+        if let reader = options.replayReader { return try await reader(after, limit) }
+        return try await store.events(after: after, limit: limit)
+    }
 
     /// After a commit of new events. Any thread; returns at once. The reading runs on `loop`
     /// (the committing request's) when given, so it needs no thread beyond the gateway's own.
@@ -256,7 +264,7 @@ final class EventStreamSession: @unchecked Sendable {
                 continue
             }
             let page: [StoredEvent]
-            do { page = try await hub.store.events(after: position, limit: pageSize) } catch {
+            do { page = try await hub.readPage(after: position, limit: pageSize) } catch {
                 stream.finish()
                 return
             }
