@@ -717,13 +717,13 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     }
 }
 
-@inline(__always)
+/// A chunk size: lowercase hex, no leading zeros.
 func appendHex(_ value: Int, to out: inout [UInt8]) {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
     if value == 0 { out.append(0x30); return }
     var shift = (Int.bitWidth - value.leadingZeroBitCount - 1) / 4 * 4
     while shift >= 0 {
-        out.append(digits[(value >> shift) & 0xF])
+        let d = UInt8((value >> shift) & 0xF)
+        out.append(d < 10 ? 0x30 + d : 0x57 + d)
         shift -= 4
     }
 }
