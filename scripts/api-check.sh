@@ -33,13 +33,16 @@ PYTHONPATH="$work" "$py" scripts/journey.py "$base"
 # (faults would sabotage the run on purpose) and passthrough (its answers are the upstream's).
 # scripts/schemathesis.toml widens positive_data_acceptance's accepted statuses only for the
 # operations that refuse some schema-valid requests by design (it says which and why).
+# /events/stream is left out: a 200 there is a Server-Sent Events stream that never ends
+# on its own, so schemathesis would wait on each example until its request timeout (it has no
+# way to read a few frames and hang up); EventStreamEndToEndTests covers it over sockets.
 # API_CHECK_EXCLUDE=<checks> leaves checks out (none by default).
 exclude=${API_CHECK_EXCLUDE-}
 st_rc=0
 "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run openapi.yaml --url "$base" -H "Authorization: Bearer $key" \
   --checks all ${exclude:+--exclude-checks "$exclude"} \
   --max-examples "${API_CHECK_EXAMPLES:-25}" --workers 1 --seed 1 \
-  --exclude-path-regex '^/(_sandbox|passthrough)' \
+  --exclude-path-regex '^/(_sandbox|passthrough|events/stream$)' \
   --report junit --report-dir "$work" \
   --suppress-health-check all || st_rc=$?
 

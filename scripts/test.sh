@@ -18,6 +18,8 @@ py=$(scripts/pyenv.sh)
 "$py" scripts/contract/validate.py --binary .build/debug/crm-gateway --report .build/contract-report.json Tests/Contract/*.json
 # The API from the outside: a generated Python client's journey, then schemathesis (scripts/api-check.sh).
 scripts/api-check.sh .build/debug/crm-gateway
+# issue 6: 1,000 Hana deliveries, SIGKILL mid-burst: 0 lost, none twice; prints p99.
+"$py" bench/webhook_burst.py --binary .build/debug/crm-gateway
 # Operating the binary: refusal beyond loopback without keys, 401s, check-config, /metrics text (scripts/ops-check.sh).
 scripts/ops-check.sh .build/debug/crm-gateway
 # CORS from allowed and other origins, and the /docs page, in headless Chromium.

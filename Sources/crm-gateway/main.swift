@@ -12,7 +12,7 @@ struct CRMGateway: ParsableCommand {
         commandName: "crm-gateway",
         abstract: "One REST API in front of HotProfile, Pipedrive, Text Request and Hana.",
         version: GatewayVersion.current,
-        subcommands: [Serve.self, Emulate.self, CheckConfig.self, Keys.self]
+        subcommands: [Serve.self, Emulate.self, CheckConfig.self, Keys.self, Webhooks.self]
     )
 }
 

@@ -1770,6 +1770,55 @@ paths:
         '400': {$ref: '#/components/responses/BadRequest'}
         '404': {$ref: '#/components/responses/NotFound'}
         '502': {$ref: '#/components/responses/UpstreamFailed'}
+  /events/stream:
+    get:
+      operationId: streamEvents
+      tags: [webhooks]
+      summary: The events of `/events` as Server-Sent Events, live and resumable.
+      description: |
+        A `text/event-stream` that does not end on its own. It opens with `retry: 3000`; each
+        event is one frame, `id: <event id>`, `event: <type>`, `data: <the event exactly as
+        `/events` lists it, one line of JSON>`, then a blank line; a `: keep-alive` comment
+        comes every 15 seconds.
+
+        Where it starts: after the `Last-Event-ID` header (what EventSource sends when it
+        reconnects), else after `after` (the meaning it has on `/events`), else "now": only
+        events stored from the moment the stream opens. Stored events after the position are
+        replayed first, in id order, then new ones follow as webhook deliveries are stored;
+        none is skipped or sent twice, so reconnecting with the last id seen resumes exactly
+        where the stream stopped. A client that stops reading is disconnected once about
+        1 MiB waits unread for it; when the gateway shuts down, open streams end at once.
+      parameters:
+        - name: Last-Event-ID
+          in: header
+          description: The id of the last event the client has; the stream resumes after it. Takes precedence over `after`.
+          schema: {type: integer, minimum: 0}
+        - name: after
+          in: query
+          description: Start after this event id (as on `/events`); without it and without `Last-Event-ID`, only new events.
+          schema: {type: integer, minimum: 0}
+      responses:
+        '200':
+          description: The stream (chunked; it ends when the client or the gateway closes it).
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            Cache-Control: {schema: {type: string, const: no-cache}}
+          content:
+            text/event-stream:
+              schema: {type: string}
+              example: "retry: 3000\n\nid: 7\nevent: contact.updated\ndata: {\"id\":7,\"type\":\"contact.updated\",\"source\":\"hana\",\"occurred_at\":\"2025-01-15T09:30:00Z\",\"subject_id\":\"hana:lead:42\",\"data\":{}}\n\n: keep-alive\n\n"
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '429': {$ref: '#/components/responses/RateLimited'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '503':
+          description: Too many streams are open (1,000 by default); retry after `Retry-After` seconds.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/X-Request-Id'}
+            Retry-After: {schema: {type: integer}}
+          content:
+            application/problem+json:
+              schema: {$ref: '#/components/schemas/Problem'}
   /upstreams:
     get:
       operationId: listUpstreams

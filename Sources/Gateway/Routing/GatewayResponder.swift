@@ -91,6 +91,8 @@ public final class GatewayResponder: HTTPResponder {
                     conclude(r, route, request, requestID, client: client, record: ctx.record, metrics: metrics, loop: loop, accessLog: accessLog)
                     writer.send(r)
                 }
+            case .stream(let h):
+                h(request, ctx, writer)
             }
         }
     }
@@ -123,6 +125,11 @@ public final class GatewayResponder: HTTPResponder {
 let openRoutes: Set<String> = ["/healthz", "/readyz", "/openapi.yaml", "/docs"]
 
 let unifiedReadPrefixes = ["/contacts", "/companies", "/deals", "/pipelines", "/stages", "/activities", "/messages", "/conversations"]
+
+/// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}`.
+func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: String, _ request: HTTPRequest, _ status: Int) {
+    metrics?.countRequest(route: route, status: status, seconds: Double((loop.now() - request.receivedAt).nanoseconds) / 1e9)
+}
 
 /// Metrics and the access-log line of one answered request.
 func conclude(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String, client: String?,

@@ -26,6 +26,10 @@ public enum RouteHandler: Sendable {
     /// An async handler with a synchronous fast path tried first on the loop thread (a
     /// rendered-cache hit): no task is created when it answers.
     case cached(@Sendable (HTTPRequest, RequestContext) -> HTTPResponse?, @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse)
+    /// A handler that answers through the writer itself, on the loop thread: a streaming
+    /// response (`HTTPResponseWriter.stream`), or one complete response (a refusal). It sets
+    /// `X-Request-Id` and counts its own metrics.
+    case stream(@Sendable (HTTPRequest, RequestContext, HTTPResponseWriter) -> Void)
 }
 
 /// Method + path template ("/contacts/{id}") to handler. Templates are split into

@@ -9,13 +9,17 @@ public final class WebhookInbox: Sendable {
     public let secrets: WebhookSecrets
     /// Text Request's dashboard the gateway is configured for (for ids in events).
     public let textRequestDashboard: String
+    /// Where committed events go out live (`/events/stream`).
+    public let streams: EventStreamHub
     let clock: any WallClock
 
-    public init(store: EventStore, secrets: WebhookSecrets, textRequestDashboard: String = "1", clock: any WallClock = SystemWallClock()) {
+    public init(store: EventStore, secrets: WebhookSecrets, textRequestDashboard: String = "1", clock: any WallClock = SystemWallClock(),
+                streamOptions: EventStreamOptions = EventStreamOptions()) {
         self.store = store
         self.secrets = secrets
         self.textRequestDashboard = textRequestDashboard
         self.clock = clock
+        self.streams = EventStreamHub(store: store, options: streamOptions)
     }
 }
 
@@ -65,13 +69,10 @@ extension Router {
                 do { events = try await inbox.store.events(after: after, limit: limit) } catch {
                     throw .invalidResponse(source: "event store", "\(error)")
                 }
-                let data: [JSON] = events.map { e in
-                    ["id": .int(Int(e.id)), "type": .string(e.type), "source": .string(e.source), "occurred_at": .string(e.occurredAt),
-                     "subject_id": .string(e.subjectID), "data": (try? JSON.parse(e.data)) ?? .null]
-                }
-                return .json(200, ["data": .array(data), "next_after": .int(Int(events.last?.id ?? after))])
+                return .json(200, ["data": .array(events.map(\.json)), "next_after": .int(Int(events.last?.id ?? after))])
             }
         })
+        addEventStream(services: services)
     }
 
     static func noInbox(_ ctx: RequestContext) -> HTTPResponse {
@@ -123,6 +124,7 @@ extension Router {
         }
         switch outcome {
         case .stored(let deliveryID, let eventIDs):
+            if !eventIDs.isEmpty { inbox.streams.committed(loop: ctx.loop) }
             services.cache?.invalidate(tags: delivery.invalidates)
             services.metrics.increment(GatewayMetrics.eventsReceived, [("source", source)])
             return .json(200, ["status": "stored", "delivery_id": .int(Int(deliveryID)), "event_ids": .array(eventIDs.map { .int(Int($0)) })])

@@ -36,6 +36,10 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         let version: HTTPVersion
         let keepAlive: Bool
         var response: HTTPResponse?
+        /// A streaming answer (`HTTPStream`); its entry stays first in line while it runs.
+        var stream: HTTPStream?
+
+        var isReady: Bool { response != nil || stream != nil }
     }
 
     private enum TimeoutKind { case headerRead, body, idle, write, linger }
@@ -56,6 +60,12 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     private var continuePending = false
     /// A `.paced` body still being written; later answers wait behind it.
     private var pacing: (rest: ArraySlice<UInt8>, chunk: Int, interval: Duration, close: Bool)?
+    /// The streaming answer being written (first in `inFlight`); later answers wait behind it.
+    private var activeStream: HTTPStream?
+    /// Whether the connection closes once `activeStream` ends.
+    private var streamCloses = false
+    /// What open streams are told when the connection closes.
+    private var closeReason: HTTPStream.End = .disconnected
 
     // Timing, on the loop clock.
     private var headStart: LoopInstant
@@ -130,6 +140,9 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     /// written (a client may half-close after pipelining); anything partial is dropped.
     private func peerFinished() {
         if case .lingering = state { close(); return }
+        // Nobody reads an endless answer for a client that said it is done: a stream's
+        // client closing its side is taken as gone.
+        if activeStream != nil || inFlight.contains(where: { $0.stream != nil }) { close(); return }
         pauseReading()
         if inFlight.isEmpty && outIndex >= out.count {
             close()
@@ -305,7 +318,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
 
     func complete(_ sequence: UInt64, with response: HTTPResponse) {
         if closed { return }
-        guard let i = inFlight.firstIndex(where: { $0.sequence == sequence }), inFlight[i].response == nil else { return }
+        guard let i = inFlight.firstIndex(where: { $0.sequence == sequence }), !inFlight[i].isReady else { return }
         inFlight[i].response = response
         writeReady()
         if !inHandleIO {
@@ -316,8 +329,14 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
 
     /// Encodes every answer that is next in line, in request order.
     private func writeReady() {
-        if pacing != nil { return }
-        while let first = inFlight.first, let response = first.response {
+        if pacing != nil || activeStream != nil { return }
+        while let first = inFlight.first, first.isReady {
+            if let stream = first.stream {
+                activate(stream, first)
+                if activeStream != nil || closed || closeAfterFlush { return }
+                continue
+            }
+            guard let response = first.response else { break }
             inFlight.removeFirst()
             var close = !first.keepAlive
             if draining && inFlight.isEmpty && !requestInProgress { close = true }
@@ -335,7 +354,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
                 into: &out
             )
             if close {
-                inFlight.removeAll()
+                dropInFlight()
                 state = .stopped
                 pendingIn = []
                 break
@@ -365,7 +384,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             close()
         case .truncated(let n):
             out.append(contentsOf: bytes[..<min(bytes.count, headLength + max(0, n))])
-            inFlight.removeAll()
+            dropInFlight()
             state = .stopped
             pendingIn = []
             closeAfterFlush = true
@@ -390,7 +409,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             pacing = nil
             if p.close {
                 closeAfterFlush = true
-                inFlight.removeAll()
+                dropInFlight()
                 state = .stopped
                 pendingIn = []
             }
@@ -401,6 +420,119 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         }
         flush()
         updateTimer()
+    }
+
+    /// Answers that will never be written (the connection is to close): their streams learn it.
+    private func dropInFlight() {
+        let streams = inFlight.compactMap(\.stream)
+        inFlight.removeAll()
+        for s in streams where s !== activeStream { s.end(.disconnected) }
+    }
+
+    // MARK: streaming responses
+
+    var pendingOutputBytes: Int { out.count - outIndex }
+
+    func startStream(_ sequence: UInt64, _ stream: HTTPStream) {
+        guard !closed, let i = inFlight.firstIndex(where: { $0.sequence == sequence }), !inFlight[i].isReady else {
+            stream.end(.disconnected)
+            return
+        }
+        stream.connection = self
+        inFlight[i].stream = stream
+        if peerClosed {
+            close()
+            return
+        }
+        writeReady()
+        if !inHandleIO {
+            flush()
+            updateTimer()
+        }
+    }
+
+    /// The stream's turn: its head, what it sent while waiting, and its end if that came too.
+    private func activate(_ stream: HTTPStream, _ entry: InFlight) {
+        let chunked = entry.version == .http11
+        streamCloses = !entry.keepAlive || !chunked || draining
+        context.encoder.encodeStreamHead(stream.head, version: entry.version, close: streamCloses, into: &out)
+        stream.chunked = chunked
+        stream.active = true
+        activeStream = stream
+        if entry.isHead {
+            endActiveStream(.headRequest, resume: false)
+            return
+        }
+        for c in stream.pending { appendChunk(c, chunked: chunked) }
+        stream.pending = []
+        stream.pendingBytes = 0
+        if stream.finishRequested {
+            endActiveStream(.finished, resume: false)
+        } else if draining {
+            endActiveStream(.shutdown, resume: false)
+        }
+    }
+
+    private func appendChunk(_ bytes: [UInt8], chunked: Bool) {
+        if chunked {
+            appendHex(bytes.count, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+            out.append(contentsOf: bytes)
+            out.append(contentsOf: "\r\n".utf8)
+        } else {
+            out.append(contentsOf: bytes)
+        }
+    }
+
+    /// Writes the final chunk (not after a HEAD's head), takes the stream's entry out of the
+    /// line, tells the owner, and goes on with the next answer (unless `writeReady` is the
+    /// caller) or closes.
+    private func endActiveStream(_ reason: HTTPStream.End, resume: Bool = true) {
+        guard let stream = activeStream else { return }
+        activeStream = nil
+        if stream.chunked && reason != .headRequest { out.append(contentsOf: "0\r\n\r\n".utf8) }
+        if let first = inFlight.first, first.stream === stream { inFlight.removeFirst() }
+        if streamCloses || (draining && inFlight.isEmpty && !requestInProgress) {
+            closeAfterFlush = true
+            dropInFlight()
+            state = .stopped
+            pendingIn = []
+        }
+        stream.end(reason)
+        if resume { writeReady() }
+    }
+
+    func streamSend(_ stream: HTTPStream, _ bytes: [UInt8]) {
+        if closed { return }
+        let cap = context.configuration.maxStreamBufferedBytes
+        if activeStream === stream {
+            appendChunk(bytes, chunked: stream.chunked)
+            if !inHandleIO { flush() }
+            if closed { return }
+            if out.count - outIndex > cap {
+                closeReason = .slowConsumer
+                close()
+                return
+            }
+            if !inHandleIO { updateTimer() }
+        } else {
+            // Still waiting for its turn behind earlier answers.
+            stream.pending.append(bytes)
+            stream.pendingBytes += bytes.count
+            if stream.pendingBytes > cap {
+                closeReason = .slowConsumer
+                close()
+            }
+        }
+    }
+
+    func streamFinish(_ stream: HTTPStream) {
+        if closed || activeStream !== stream { return }  // a waiting stream ends when its turn comes
+        endActiveStream(.finished)
+        if !inHandleIO {
+            flush()
+            updateTimer()
+        }
     }
 
     private var requestInProgress: Bool {
@@ -438,6 +570,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         if out.capacity > 16 * 1024 { out = [] } else { out.removeAll(keepingCapacity: true) }
         outIndex = 0
         lastWriteProgress = LoopInstant(nanoseconds: 0)
+        if let s = activeStream, s.hasDrainWaiters { context.loop.executeLocal { s.drained() } }
         if closeAfterFlush {
             startLingeringClose()
             return
@@ -449,7 +582,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
             processPending()
             if !closed && outIndex < out.count { flush() }
         }
-        if draining && !closed && inFlight.isEmpty && !requestInProgress && pacing == nil {
+        if draining && !closed && inFlight.isEmpty && !requestInProgress && pacing == nil && activeStream == nil {
             startLingeringClose()
         }
     }
@@ -521,6 +654,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         context.noteTimeout()
         switch kind {
         case .write, .linger, .idle:
+            if kind == .write { closeReason = .writeStalled }
             close()
         case .headerRead:
             // Nothing of a request yet: close quietly (browsers open spare connections).
@@ -550,6 +684,15 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     func drain() {
         if closed || draining { return }
         draining = true
+        if activeStream != nil {
+            // A stream has no natural end: it ends now rather than hold the drain to its bound.
+            endActiveStream(.shutdown)
+            if !inHandleIO {
+                flush()
+                updateTimer()
+            }
+            return
+        }
         if inFlight.isEmpty && !requestInProgress && outIndex >= out.count && pacing == nil {
             close()
         }
@@ -566,7 +709,21 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         out = []
         pendingIn = []
         body = []
+        let streams = inFlight.compactMap(\.stream)
         inFlight = []
+        activeStream = nil
+        for s in streams { s.end(closeReason) }
         context.connectionClosed(self)
+    }
+}
+
+/// A chunk size: lowercase hex, no leading zeros.
+func appendHex(_ value: Int, to out: inout [UInt8]) {
+    if value == 0 { out.append(0x30); return }
+    var shift = (Int.bitWidth - value.leadingZeroBitCount - 1) / 4 * 4
+    while shift >= 0 {
+        let d = UInt8((value >> shift) & 0xF)
+        out.append(d < 10 ? 0x30 + d : 0x57 + d)
+        shift -= 4
     }
 }

@@ -155,6 +155,40 @@ struct ResponseEncoder {
         into out: inout [UInt8]
     ) {
         let status = response.status
+        writeStatusAndHeaders(response, version: version, into: &out)
+        let noBody = HTTPStatus.forbidsBody(status)
+        if !noBody {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if close {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if keepAliveHeader {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        out.append(contentsOf: "\r\n".utf8)
+        if !noBody && !headRequest {
+            out.append(contentsOf: response.body)
+        }
+    }
+
+    /// The head of a streaming response (`HTTPStream`): chunked on HTTP/1.1, delimited by
+    /// the connection's close on HTTP/1.0 (which then always says `Connection: close`).
+    mutating func encodeStreamHead(_ response: HTTPResponse, version: HTTPVersion, close: Bool, into out: inout [UInt8]) {
+        writeStatusAndHeaders(response, version: version, into: &out)
+        if version == .http11 {
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        }
+        if close || version == .http10 {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        }
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Status line, the response's own headers, and `Date`.
+    private mutating func writeStatusAndHeaders(_ response: HTTPResponse, version: HTTPVersion, into out: inout [UInt8]) {
+        let status = response.status
         out.append(contentsOf: version == .http10 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
         appendDecimal(status, to: &out)
         out.append(0x20)
@@ -174,21 +208,6 @@ struct ResponseEncoder {
         out.append(contentsOf: "Date: ".utf8)
         out.append(contentsOf: currentDate())
         out.append(contentsOf: "\r\n".utf8)
-        let noBody = HTTPStatus.forbidsBody(status)
-        if !noBody {
-            out.append(contentsOf: "Content-Length: ".utf8)
-            appendDecimal(response.body.count, to: &out)
-            out.append(contentsOf: "\r\n".utf8)
-        }
-        if close {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
-        } else if keepAliveHeader {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
-        }
-        out.append(contentsOf: "\r\n".utf8)
-        if !noBody && !headRequest {
-            out.append(contentsOf: response.body)
-        }
     }
 
     private mutating func currentDate() -> [UInt8] {

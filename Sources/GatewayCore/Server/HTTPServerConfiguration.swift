@@ -26,6 +26,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxPipelinedRequests: Int = 32
     /// Accepting pauses this long after EMFILE/ENFILE before it is tried again.
     public var acceptBackoff: Duration = .milliseconds(100)
+    /// A streaming response (`HTTPStream`) whose unread output exceeds this is closed: a
+    /// client that stops reading cannot make the server buffer without bound.
+    public var maxStreamBufferedBytes: Int = 1 << 20
 
     public init() {}
 }

@@ -123,6 +123,7 @@ struct APIHarness {
             case .async(let f): r = await f(request, ctx)
             case .cached(let fast, let f):
                 if let hit = fast(request, ctx) { r = hit } else { r = await f(request, ctx) }
+            case .stream: r = HTTPResponse(status: 501)  // needs a connection: tested over sockets
             }
             return (r.status, r.headers, r.body.isEmpty ? nil : try? JSON.parse(r.body))
         case .methodNotAllowed: return (405, HTTPHeaders(), nil)

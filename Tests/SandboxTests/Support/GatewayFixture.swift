@@ -20,14 +20,16 @@ final class GatewayFixture: @unchecked Sendable {
     static let counter = Atomic<Int>(0)
 
     init(options: SandboxOptions = SandboxOptions(), limits: [String: RateLimitConfig]? = nil,
-         clients: [ClientKey] = [], accessLog: AccessLog? = nil, logger: Logger? = nil, cors: CORSConfig = CORSConfig()) throws {
+         clients: [ClientKey] = [], accessLog: AccessLog? = nil, logger: Logger? = nil, cors: CORSConfig = CORSConfig(),
+         streamOptions: EventStreamOptions = EventStreamOptions(), maxStreamBufferedBytes: Int? = nil) throws {
         var opts = options
         opts.pipedriveBurstLimit = max(opts.pipedriveBurstLimit, 10_000)
         sandboxFixture = try SandboxFixture(EmulatorCatalog.names, options: opts)
         gatewayThread = try EventLoopThread(name: "gateway")
         let settings = sandboxFixture.sandbox.upstreamSettings
         eventsPath = "/tmp/crm-gateway-test-\(getpid())-\(GatewayFixture.counter.add(1, ordering: .relaxed).newValue).sqlite"
-        let inbox = WebhookInbox(store: try EventStore(path: eventsPath), secrets: .sandbox, clock: sandboxFixture.clock)
+        let inbox = WebhookInbox(store: try EventStore(path: eventsPath), secrets: .sandbox, clock: sandboxFixture.clock,
+                                 streamOptions: streamOptions)
         services = GatewayServices(adapters: AdapterRegistry.adapters(for: settings, events: inbox.store), settings: settings, limits: limits, inbox: inbox, logger: logger,
                                    makeTransport: GatewayServices.curl(allowPlainHTTPToLoopback: true))
         var router = Router.gateway(health: HealthState())
@@ -35,6 +37,7 @@ final class GatewayFixture: @unchecked Sendable {
         router.addUnifiedAPI(services: services)
         var config = HTTPServerConfiguration()
         config.address = SocketAddress(host: "127.0.0.1", port: 0)
+        if let maxStreamBufferedBytes { config.maxStreamBufferedBytes = maxStreamBufferedBytes }
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .critical
         let routes = router
