@@ -35,6 +35,9 @@ extension Webhooks {
         @Flag(help: "Start the emulators in-process and register with them (sandbox credentials).")
         var sandbox = false
 
+        @Option(help: "The configuration file (YAML; CRMGW_* variables override it): the upstreams' URLs and credentials, Pipedrive's webhook_user/webhook_password.")
+        var config: String?
+
         func validate() throws {
             if let problem = WebhookRegistrar.problem(withPublicURL: publicURL) {
                 throw ValidationError("--public-url \(problem)")
@@ -45,7 +48,15 @@ extension Webhooks {
             var logger = Logger(label: "crm-gateway-webhooks")
             logger.logLevel = .warning
             guard sandbox else {
-                throw ValidationError("no upstreams are configured; use --sandbox")
+                var options = GatewayOptions()
+                loadConfig(config).apply(to: &options)
+                guard !options.upstreams.isEmpty else {
+                    throw ValidationError("no upstreams are configured (--config FILE or CRMGW_* variables); or use --sandbox")
+                }
+                let outcomes = try Self.register(upstreams: options.upstreams, secrets: options.webhookSecrets, publicURL: publicURL,
+                                                 plainHTTPToLoopback: options.allowPlainHTTPToLoopback)
+                try Self.report(outcomes)
+                return
             }
             let emulatorThread = try EventLoopThread(name: "sandbox")
             defer { emulatorThread.stopAndJoin() }
@@ -53,6 +64,11 @@ extension Webhooks {
             try emulators.start(host: "127.0.0.1", port: 0, logger: logger)
             let upstreams = emulators.upstreamSettings
             let outcomes = try Self.register(upstreams: upstreams, secrets: .sandbox, publicURL: publicURL, plainHTTPToLoopback: true)
+            try Self.report(outcomes)
+        }
+
+        /// One line per hook, a summary, exit status 1 if any failed.
+        static func report(_ outcomes: [WebhookRegistrar.Outcome]) throws {
             for o in outcomes { print(o) }
             let failed = outcomes.filter { if case .failed = $0.status { true } else { false } }.count
             let created = outcomes.filter { $0.status == .created }.count
