@@ -216,6 +216,22 @@ extension HTTPServerTests {
 }
 
 extension HTTPServerTests {
+    /// With several loops the listeners share the port (SO_REUSEPORT); a second server on a
+    /// port already in use must still fail, not quietly take half the connections.
+    @Test func aSecondMultiLoopServerOnABusyPortFailsToStart() throws {
+        let a1 = try EventLoopThread(name: "a1"), a2 = try EventLoopThread(name: "a2")
+        let b1 = try EventLoopThread(name: "b1"), b2 = try EventLoopThread(name: "b2")
+        defer { for t in [a1, a2, b1, b2] { t.stopAndJoin() } }
+        var config = HTTPServerConfiguration()
+        config.address = SocketAddress(host: "127.0.0.1", port: 0)
+        let first = HTTPServer(configuration: config, loops: [a1.loop, a2.loop]) { _ in echoPathResponder() }
+        let bound = try first.start()
+        config.address = bound
+        let second = HTTPServer(configuration: config, loops: [b1.loop, b2.loop]) { _ in echoPathResponder() }
+        #expect(throws: SystemError.self) { try second.start() }
+        a1.loop.execute { first.shutdown(drainTimeout: .zero) {} }
+    }
+
     @Test func servesOnIPv6Loopback() throws {
         let t = try EventLoopThread(name: "v6")
         defer { t.stopAndJoin() }

@@ -46,6 +46,13 @@ public final class HTTPServer: @unchecked Sendable {
     public func start() throws(SystemError) -> SocketAddress {
         var address = configuration.address
         var fds: [CInt] = []
+        // SO_REUSEPORT would let a second gateway (same user, same port) share the port and
+        // take part of the connections without a word. A plain bind first finds any listener
+        // already there; then the loops' listeners share the port among themselves.
+        if loops.count > 1 && address.port != 0 {
+            let (probe, _) = try Socket.listen(on: address, backlog: 1, reusePort: false)
+            close(probe)
+        }
         do throws(SystemError) {
             for _ in loops {
                 let (fd, port) = try Socket.listen(on: address, backlog: configuration.backlog, reusePort: loops.count > 1)
