@@ -139,4 +139,28 @@ import Testing
         #expect(ok.status == 200)
         #expect(ok.headers["Access-Control-Expose-Headers"]?.contains("X-Request-Id") == true)
     }
+
+    @Test func anEventStreamNeedsAKeyCarriesCORSHeadersAndIsLogged() async throws {
+        let log = LogSink()
+        let fx = try GatewayFixture(clients: Self.clients, accessLog: AccessLog(sink: log),
+                                    cors: CORSConfig(allowedOrigins: ["https://app.example.com"]))
+        let port = Int(fx.address.port)
+        let refused = try SSEClient(port: port, "GET", "/events/stream", headers: [("Origin", "https://app.example.com")])
+        #expect(try await refused.head() == 401)
+        let stream = try SSEClient(port: port, "GET", "/events/stream",
+                                   headers: [("Origin", "https://app.example.com"), ("Authorization", "Bearer " + Self.readKey),
+                                             ("X-Request-Id", "sse-1")])
+        #expect(try await stream.head() == 200)
+        #expect(stream.header("Content-Type") == "text/event-stream")
+        #expect(stream.header("Access-Control-Allow-Origin") == "https://app.example.com", "an EventSource from the page may read it")
+        var lines: [String] = []
+        for _ in 0..<100 where !lines.contains(where: { $0.contains("\"sse-1\"") }) {
+            lines = log.lines
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let line = try #require(lines.first { $0.contains("\"sse-1\"") })
+        let parsed = try JSON.parse(Array(line.utf8))
+        #expect(parsed["route"] == "GET /events/stream" && parsed["status"] == 200 && parsed["client"] == "dash")
+        #expect(lines.contains { $0.contains("\"route\":\"GET /events/stream\",\"status\":401") })
+    }
 }

@@ -92,7 +92,19 @@ public final class GatewayResponder: HTTPResponder {
                     writer.send(r)
                 }
             case .stream(let h):
-                h(request, ctx, writer)
+                // The stream's head (or its refusal) makes the access-log line: its status and
+                // the time to it (the stream itself may last hours). Metrics: the route's own.
+                let logged = accessLog.map { log in
+                    writer.finishing { [loop, record = ctx.record, client] r in
+                        loop.execute {
+                            log.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
+                                          seconds: Double((loop.now() - request.receivedAt).nanoseconds) / 1e9,
+                                          client: client, record: record, cacheStatus: nil), loop: loop)
+                        }
+                        return r
+                    }
+                } ?? writer
+                h(request, ctx, logged)
             }
         }
     }

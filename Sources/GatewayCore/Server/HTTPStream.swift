@@ -134,6 +134,8 @@ extension HTTPResponseWriter {
     /// `onEnd` runs exactly once, on the connection's loop, however the stream ends.
     @discardableResult
     public func stream(_ head: HTTPResponse, onEnd: @escaping @Sendable (HTTPStream.End) -> Void) -> HTTPStream {
+        // The head gets what every answer of this responder gets (CORS headers, ...).
+        let head = finish.map { $0(head) } ?? head
         let loop = connection.context.loop
         let s = HTTPStream(loop: loop, head: head, onEnd: onEnd)
         let c = connection, seq = sequence
