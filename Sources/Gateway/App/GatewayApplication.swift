@@ -44,6 +44,8 @@ public struct GatewayOptions: Sendable {
     public var allowUnauthenticated = false
     /// One JSON line per request on the log.
     public var requestLog = true
+    /// `/events/stream`: heartbeat interval, most open streams.
+    public var eventStreams = EventStreamOptions()
     /// Browser origins allowed to call the gateway (CORS.swift); none by default.
     public var cors = CORSConfig()
 
@@ -99,7 +101,8 @@ public final class GatewayApplication {
         health.setUpstreams(options.upstreams.count)
         let inbox = try options.eventStorePath.map { path in
             WebhookInbox(store: try EventStore(path: path), secrets: options.webhookSecrets,
-                         textRequestDashboard: options.upstreams["textrequest"]?.options["dashboard_id"] ?? "1")
+                         textRequestDashboard: options.upstreams["textrequest"]?.options["dashboard_id"] ?? "1",
+                         streamOptions: options.eventStreams)
         }
         var adapters = options.adapters
         if let s = options.upstreams["hana"], let inbox, !adapters.contains(where: { $0.source == "hana" }) {

@@ -13,6 +13,9 @@ extension GatewayConfig {
         options.server.timeouts.headerRead = server.headerReadTimeout
         options.server.timeouts.idleKeepAlive = server.idleTimeout
         options.server.timeouts.stalledWrite = server.stalledWriteTimeout
+        options.server.maxStreamBufferedBytes = server.maxStreamBufferedBytes
+        options.eventStreams.heartbeat = server.eventStreamHeartbeat
+        options.eventStreams.maxStreams = server.maxEventStreams
         options.upstreams = upstreams.mapValues(\.settings)
         options.adapters = AdapterRegistry.adapters(for: options.upstreams)
         // The base URLs were checked: plain http only ever points at loopback.
@@ -66,6 +69,9 @@ extension GatewayConfig {
         line(1, "max_connections: \(server.maxConnections)")
         line(1, "max_body_bytes: \(server.maxBodyBytes)")
         line(1, "allow_unauthenticated: \(server.allowUnauthenticated)")
+        line(1, "event_stream_heartbeat: " + ConfigValues.format(server.eventStreamHeartbeat))
+        line(1, "max_event_streams: \(server.maxEventStreams)")
+        line(1, "max_stream_buffered_bytes: \(server.maxStreamBufferedBytes)")
         line(1, "timeouts: {header_read: \(ConfigValues.format(server.headerReadTimeout)), idle: \(ConfigValues.format(server.idleTimeout)), stalled_write: \(ConfigValues.format(server.stalledWriteTimeout))}")
         line(0, "log: {level: \(log.level.rawValue), format: \(log.format.rawValue), requests: \(log.requests)}")
         line(0, "cors:")

@@ -21,6 +21,11 @@ public struct GatewayConfig: Sendable {
         public var stalledWriteTimeout: Duration = .seconds(10)
         /// Listening beyond loopback with no client keys is refused unless this is set.
         public var allowUnauthenticated = false
+        /// `/events/stream`: a `: keep-alive` comment this often; at most this many open streams;
+        /// a client that leaves this much unread is dropped.
+        public var eventStreamHeartbeat: Duration = .seconds(15)
+        public var maxEventStreams = 1000
+        public var maxStreamBufferedBytes = 1 << 20
     }
 
     public struct Log: Sendable {
@@ -119,12 +124,16 @@ public struct GatewayConfig: Sendable {
         if let v = s.int("max_connections", in: 1...1_000_000) { server.maxConnections = v }
         if let v = s.bytes("max_body_bytes", in: 1024...(1 << 30)) { server.maxBodyBytes = v }
         if let v = s.bool("allow_unauthenticated") { server.allowUnauthenticated = v }
+        if let v = s.duration("event_stream_heartbeat", in: .seconds(1) ... .seconds(300)) { server.eventStreamHeartbeat = v }
+        if let v = s.int("max_event_streams", in: 1...100_000) { server.maxEventStreams = v }
+        if let v = s.bytes("max_stream_buffered_bytes", in: 4096...(64 << 20)) { server.maxStreamBufferedBytes = v }
         var t = s.section("timeouts")
         if let v = t.duration("header_read", in: .milliseconds(100) ... .seconds(600)) { server.headerReadTimeout = v }
         if let v = t.duration("idle", in: .milliseconds(100) ... .seconds(3600)) { server.idleTimeout = v }
         if let v = t.duration("stalled_write", in: .milliseconds(100) ... .seconds(600)) { server.stalledWriteTimeout = v }
         t.finish(known: ["header_read", "idle", "stalled_write"])
-        s.finish(known: ["host", "port", "loops", "drain_timeout", "events_db", "max_connections", "max_body_bytes", "allow_unauthenticated", "timeouts"])
+        s.finish(known: ["host", "port", "loops", "drain_timeout", "events_db", "max_connections", "max_body_bytes", "allow_unauthenticated",
+                            "event_stream_heartbeat", "max_event_streams", "max_stream_buffered_bytes", "timeouts"])
     }
 
     private mutating func readLog(_ top: inout ConfigSection) {

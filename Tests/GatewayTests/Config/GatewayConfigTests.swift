@@ -33,6 +33,9 @@ import Testing
           max_connections: 500
           max_body_bytes: 2MiB
           timeouts: {header_read: 3s, idle: 2m, stalled_write: 1500ms}
+          event_stream_heartbeat: 5s
+          max_event_streams: 20
+          max_stream_buffered_bytes: 256KiB
         log: {level: warning, format: text, requests: false}
         cors:
           allowed_origins: [https://app.example.com, "http://localhost:3000"]
@@ -87,6 +90,8 @@ import Testing
         #expect(o.server.timeouts.headerRead == .seconds(3))
         #expect(o.server.timeouts.idleKeepAlive == .seconds(120))
         #expect(o.server.timeouts.stalledWrite == .milliseconds(1500))
+        #expect(o.eventStreams.heartbeat == .seconds(5) && o.eventStreams.maxStreams == 20)
+        #expect(o.server.maxStreamBufferedBytes == 256 << 10)
         #expect(config.log.level == .warning && config.log.format == .text && !config.log.requests)
         #expect(o.requestLog == false)
         #expect(config.cors.allowedOrigins == ["https://app.example.com", "http://localhost:3000"])
@@ -225,7 +230,7 @@ import Testing
     @Test func errorsNameTheFileLineTheyComeFrom() {
         let errors = Self.errors("server:\n  host: 127.0.0.1\n  prot: 1\n")
         #expect(errors.map(\.description) == [
-            "server.prot: is not a configuration key (known here: host, port, loops, drain_timeout, events_db, max_connections, max_body_bytes, allow_unauthenticated, timeouts) (/etc/crm-gateway/config.yaml line 3)",
+            "server.prot: is not a configuration key (known here: host, port, loops, drain_timeout, events_db, max_connections, max_body_bytes, allow_unauthenticated, event_stream_heartbeat, max_event_streams, max_stream_buffered_bytes, timeouts) (/etc/crm-gateway/config.yaml line 3)",
         ])
     }
 
