@@ -11,6 +11,8 @@ public final class RenderedCache: Sendable {
     struct Entry {
         var response: HTTPResponse
         var sources: [String]
+        /// Where the sources were in the upstream cache at the last hit.
+        var slots = ResponseCache.Slots()
         var cost: Int
         var lastUsed: UInt64
     }
@@ -25,26 +27,17 @@ public final class RenderedCache: Sendable {
     /// The stored answer for `key` with its `Age` (the oldest source) and freshness left
     /// (the soonest to expire), if every source is still fresh.
     public func lookup(_ key: String, upstream: ResponseCache, now: LoopInstant) -> (response: HTTPResponse, age: Int, ttl: Int)? {
-        guard let entry = state.withLock({ s -> Entry? in
-            guard var e = s.entries[key] else { return nil }
+        state.withLock { s -> (response: HTTPResponse, age: Int, ttl: Int)? in
+            guard let i = s.entries.index(forKey: key) else { return nil }
             s.tick &+= 1
-            e.lastUsed = s.tick
-            s.entries[key] = e
-            return e
-        }) else { return nil }
-        var age = 0
-        var ttl = Int.max
-        for source in entry.sources {
-            guard let f = upstream.freshness(key: source, now: now) else {
-                state.withLock { s in
-                    if let e = s.entries.removeValue(forKey: key) { s.bytes -= e.cost }
-                }
+            s.entries.values[i].lastUsed = s.tick
+            let sources = s.entries.values[i].sources
+            guard let f = upstream.freshness(keys: sources, slots: &s.entries.values[i].slots, now: now) else {
+                s.bytes -= s.entries.remove(at: i).value.cost
                 return nil
             }
-            age = max(age, Int(f.age.components.seconds))
-            ttl = min(ttl, Int(f.ttl.components.seconds))
+            return (s.entries.values[i].response, Int(f.age.components.seconds), Int(f.ttl.components.seconds))
         }
-        return (entry.response, age, ttl)
     }
 
     /// Keeps a 200 answer built only from fresh, stored upstream answers (`sources`: their keys).

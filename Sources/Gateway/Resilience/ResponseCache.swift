@@ -105,6 +105,45 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Where a set of entries sat in the cache when last checked; see `freshness(keys:slots:now:)`.
+    public struct Slots: Sendable {
+        var nodes: [Int] = []
+        var generation: UInt64 = .max
+        public init() {}
+    }
+
+    /// The oldest age and the least freshness left among `keys`, if every one is still fresh
+    /// (nil otherwise); each is touched as recently used, as a lookup would. `slots` remembers
+    /// where they were: while no entry has left the cache since, the next check of the same
+    /// keys reads them there without a key lookup. One lock for all of them.
+    public func freshness(keys: [String], slots: inout Slots, now: LoopInstant) -> (age: Duration, ttl: Duration)? {
+        state.withLock { s -> (age: Duration, ttl: Duration)? in
+            if slots.generation != s.generation || slots.nodes.count != keys.count {
+                var nodes: [Int] = []
+                nodes.reserveCapacity(keys.count)
+                for key in keys {
+                    guard let i = s.index[key] else { return nil }
+                    nodes.append(i)
+                }
+                slots = Slots()
+                slots.nodes = nodes
+                slots.generation = s.generation
+            }
+            var age = Duration.zero
+            var ttl: Duration?
+            for i in slots.nodes {
+                guard let e = s.nodes[i]?.entry else { return nil }
+                let a = now - e.storedAt
+                guard case .fresh = e.policy.freshness(age: a) else { return nil }
+                s.touch(i)
+                age = max(age, a)
+                ttl = min(ttl ?? e.policy.ttl - a, e.policy.ttl - a)
+            }
+            guard let ttl else { return nil }
+            return (age, ttl)
+        }
+    }
+
     /// The entry if it may stand in for a failed fetch (fresh, or inside stale-if-error),
     /// marked `.stale`.
     public func usableOnError(key: String, now: LoopInstant) -> UpstreamResponse? {
@@ -178,9 +217,11 @@ public final class ResponseCache: Sendable {
                 return f
             }
             let evictions = s.evictions
+            let generation = s.generation
             s = State()
             s.flights = flights
             s.evictions = evictions
+            s.generation = generation &+ 1
         }
     }
 
@@ -367,6 +408,8 @@ private struct State {
     var bytes = 0
     var evictions = 0
     var flights: [String: FlightRecord] = [:]
+    /// Moves on whenever an entry leaves (so node indices remembered before are stale).
+    var generation: UInt64 = 0
 
     mutating func insert(key: String, entry: Entry) {
         let node = Node(key: key, entry: entry, prev: -1, next: head)
@@ -388,6 +431,7 @@ private struct State {
 
     mutating func remove(at i: Int) {
         guard let n = nodes[i] else { return }
+        generation &+= 1
         unlink(i, n)
         nodes[i] = nil
         free.append(i)

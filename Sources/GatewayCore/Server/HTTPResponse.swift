@@ -166,10 +166,10 @@ struct ResponseEncoder {
                 || asciiCaseInsensitiveEquals(name, "transfer-encoding") || asciiCaseInsensitiveEquals(name, "date") {
                 continue
             }
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            appendUTF8(name, to: &out)
+            out.append(0x3A); out.append(0x20)
+            appendUTF8(value, to: &out)
+            out.append(0x0D); out.append(0x0A)
         }
         out.append(contentsOf: "Date: ".utf8)
         out.append(contentsOf: currentDate())
@@ -209,6 +209,14 @@ func imfFixdate(_ tm: tm) -> String {
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
     return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+}
+
+/// A string's bytes, copied in one go (native strings are contiguous UTF-8).
+@inline(__always)
+func appendUTF8(_ s: String, to out: inout [UInt8]) {
+    if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+        out.append(contentsOf: s.utf8)
+    }
 }
 
 @inline(__always)

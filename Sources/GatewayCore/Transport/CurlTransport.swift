@@ -92,9 +92,16 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         let flag = CancellationFlag()
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (cont: CheckedContinuation<Result<UpstreamResponse, TransportError>, Never>) in
-                loop.execute {
+            // Resumed exactly once: `start` completes every transfer once, by the result or
+            // by `.cancelled`, and `completion` never runs before `start` returns.
+            await withUnsafeContinuation { (cont: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>) in
+                if loop.inEventLoop {
+                    // Already on the loop (a handler task runs on it): no hop.
                     self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
+                } else {
+                    loop.execute {
+                        self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
+                    }
                 }
             }
         } onCancel: {
@@ -185,12 +192,25 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private func vet(_ request: UpstreamRequest) throws(TransportError) -> VettedURL {
         try request.validateMethod()
         try request.validateHeaders()
-        return try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
+        for origin in vettedOrigins where VettedURL.extends(origin.prefix, request.url) {
+            return VettedURL(trusted: request.url, scheme: origin.scheme)
+        }
+        let vetted = try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
+        if vettedOrigins.count < 16, let prefix = VettedURL.originPrefix(request.url) {
+            vettedOrigins.append((prefix, vetted.scheme))
+        }
+        return vetted
     }
+
+    /// `scheme://authority/` of URLs that passed the full check (every upstream's base URL,
+    /// in practice): another URL that starts with one of them and has only plain characters
+    /// after it has the same scheme, host and port, so it skips the parse (curl parses it
+    /// once more anyway). Loop thread only, like everything here.
+    private var vettedOrigins: [(prefix: String, scheme: String)] = []
 
     private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL) throws(TransportError) {
         try easy.set(CURLOPT_NOSIGNAL, 1)
-        try easy.setURL(target.takeHandle())
+        if let parsed = target.takeHandle() { try easy.setURL(parsed) } else { try easy.set(CURLOPT_URL, target.url) }
         try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
         // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
         try easy.set(CURLOPT_PROXY, "")
@@ -327,8 +347,55 @@ private final class VettedURL {
     private(set) var isTLS = false
     /// Kept to find the query and userinfo again when an error message must be scrubbed
     /// (rare; reading them for every request cost three curl_url_get allocations).
-    private let url: String
+    let url: String
     private var handle: OpaquePointer?
+
+    /// A URL `extends` a vetted origin with: nothing to parse, curl gets the string.
+    init(trusted url: String, scheme: String) {
+        self.url = url
+        self.scheme = scheme
+        isTLS = scheme == "https"
+    }
+
+    /// `http://host:port/` or `https://host:port/` as `url` starts, when its authority is
+    /// plain (letters, digits, `.-:[]`: no userinfo, no escapes) and ends with a slash.
+    static func originPrefix(_ url: String) -> String? {
+        let u = Array(url.utf8)
+        let schemeEnd: Int
+        if u.starts(with: "http://".utf8) { schemeEnd = 7 } else if u.starts(with: "https://".utf8) { schemeEnd = 8 } else { return nil }
+        var i = schemeEnd
+        while i < u.count, u[i] != UInt8(ascii: "/") {
+            let c = u[i]
+            let plain = (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") || c == UInt8(ascii: ":")
+                || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+            guard plain else { return nil }
+            i += 1
+        }
+        guard i > schemeEnd, i < u.count else { return nil }
+        return String(decoding: u[...i], as: UTF8.self)
+    }
+
+    /// Whether `url` is `prefix` followed by path and query characters only (RFC 3986
+    /// unreserved, sub-delims, `:@/?%`): nothing after the prefix can change the authority.
+    static func extends(_ prefix: String, _ url: String) -> Bool {
+        let p = prefix.utf8, u = url.utf8
+        guard u.count >= p.count, u.starts(with: p) else { return false }
+        for c in u.dropFirst(p.count) {
+            switch c {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: continue
+            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+                 UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+                 UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+                 UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"),
+                 UInt8(ascii: "%"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
 
     init(_ url: String, allowPlainHTTPToLoopback: Bool) throws(TransportError) {
         self.url = url
@@ -349,10 +416,11 @@ private final class VettedURL {
 
     deinit { curl_url_cleanup(handle) }
 
-    /// Hands the parsed URL over to its new owner (an easy handle); once only.
-    func takeHandle() -> OpaquePointer {
+    /// Hands the parsed URL over to its new owner (an easy handle); once only. nil for a
+    /// URL that was trusted by its origin (`init(trusted:scheme:)`).
+    func takeHandle() -> OpaquePointer? {
         defer { handle = nil }
-        return handle!
+        return handle
     }
 
     /// Query and userinfo: kept out of every error message.
