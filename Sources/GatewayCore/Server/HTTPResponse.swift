@@ -155,11 +155,11 @@ struct ResponseEncoder {
         into out: inout [UInt8]
     ) {
         let status = response.status
-        out.append(contentsOf: version == .http10 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
+        appendStatic(version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ", to: &out)
         appendDecimal(status, to: &out)
         out.append(0x20)
-        out.append(contentsOf: HTTPStatus.reason(status).utf8)
-        out.append(contentsOf: "\r\n".utf8)
+        appendUTF8(HTTPStatus.reason(status), to: &out)
+        out.append(0x0D); out.append(0x0A)
         for (name, value) in response.headers {
             // Framing and connection headers are the server's to set.
             if asciiCaseInsensitiveEquals(name, "content-length") || asciiCaseInsensitiveEquals(name, "connection")
@@ -171,21 +171,21 @@ struct ResponseEncoder {
             appendUTF8(value, to: &out)
             out.append(0x0D); out.append(0x0A)
         }
-        out.append(contentsOf: "Date: ".utf8)
+        appendStatic("Date: ", to: &out)
         out.append(contentsOf: currentDate())
-        out.append(contentsOf: "\r\n".utf8)
+        out.append(0x0D); out.append(0x0A)
         let noBody = HTTPStatus.forbidsBody(status)
         if !noBody {
-            out.append(contentsOf: "Content-Length: ".utf8)
+            appendStatic("Content-Length: ", to: &out)
             appendDecimal(response.body.count, to: &out)
-            out.append(contentsOf: "\r\n".utf8)
+            out.append(0x0D); out.append(0x0A)
         }
         if close {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
+            appendStatic("Connection: close\r\n", to: &out)
         } else if keepAliveHeader {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            appendStatic("Connection: keep-alive\r\n", to: &out)
         }
-        out.append(contentsOf: "\r\n".utf8)
+        out.append(0x0D); out.append(0x0A)
         if !noBody && !headRequest {
             out.append(contentsOf: response.body)
         }
@@ -209,6 +209,12 @@ func imfFixdate(_ tm: tm) -> String {
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
     return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+}
+
+/// A literal's bytes, copied in one go.
+@inline(__always)
+func appendStatic(_ s: StaticString, to out: inout [UInt8]) {
+    out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
 }
 
 /// A string's bytes, copied in one go (native strings are contiguous UTF-8).

@@ -63,7 +63,8 @@ final class CurlEasyHandle {
 
     /// curl copies string options (all but CURLOPT_POSTFIELDS, which is never used here).
     func set(_ option: CURLoption, _ value: String) throws(TransportError) {
-        try check(cshims_curl_easy_setopt_string(raw, option, value))
+        // withCString: no copy for a native string (the implicit conversion allocates one).
+        try check(value.withCString { cshims_curl_easy_setopt_string(raw, option, $0) })
     }
 
     func set(_ option: CURLoption, offT value: Int64) throws(TransportError) {
@@ -86,7 +87,7 @@ final class CurlEasyHandle {
     func setHeaderLines(_ lines: [String]) throws(TransportError) {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
-            guard let next = curl_slist_append(list, line) else {
+            guard let next = line.withCString({ curl_slist_append(list, $0) }) else {
                 curl_slist_free_all(list)
                 throw .other(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
             }

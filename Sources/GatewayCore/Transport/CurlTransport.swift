@@ -379,9 +379,17 @@ private final class VettedURL {
     /// Whether `url` is `prefix` followed by path and query characters only (RFC 3986
     /// unreserved, sub-delims, `:@/?%`): nothing after the prefix can change the authority.
     static func extends(_ prefix: String, _ url: String) -> Bool {
-        let p = prefix.utf8, u = url.utf8
-        guard u.count >= p.count, u.starts(with: p) else { return false }
-        for c in u.dropFirst(p.count) {
+        guard url.utf8.count >= prefix.utf8.count else { return false }
+        let answer = url.utf8.withContiguousStorageIfAvailable { u in
+            prefix.utf8.withContiguousStorageIfAvailable { p in
+                memcmp(u.baseAddress!, p.baseAddress!, p.count) == 0 && plainPathBytes(UnsafeBufferPointer(rebasing: u[p.count...]))
+            }
+        }
+        return answer.flatMap { $0 } ?? false
+    }
+
+    private static func plainPathBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in bytes {
             switch c {
             case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: continue
             case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
