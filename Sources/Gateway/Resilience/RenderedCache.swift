@@ -8,13 +8,22 @@ import Synchronization
 /// without a second bookkeeping. A stale or missing source means a miss here; the normal
 /// path then decides (serve stale, revalidate, fetch).
 public final class RenderedCache: Sendable {
-    struct Entry {
-        var response: HTTPResponse
-        var sources: [String]
+    /// A class: a hit reads it in place (a struct would be copied out of the dictionary,
+    /// with a retain of everything it holds). Only touched under the lock.
+    final class Entry: @unchecked Sendable {
+        let response: HTTPResponse
+        let sources: [String]
         /// Where the sources were in the upstream cache at the last hit.
         var slots = ResponseCache.Slots()
-        var cost: Int
+        let cost: Int
         var lastUsed: UInt64
+
+        init(response: HTTPResponse, sources: [String], cost: Int, lastUsed: UInt64) {
+            self.response = response
+            self.sources = sources
+            self.cost = cost
+            self.lastUsed = lastUsed
+        }
     }
 
     private let state = Mutex<(entries: [String: Entry], bytes: Int, tick: UInt64)>(([:], 0, 0))
@@ -28,15 +37,14 @@ public final class RenderedCache: Sendable {
     /// (the soonest to expire), if every source is still fresh.
     public func lookup(_ key: String, upstream: ResponseCache, now: LoopInstant) -> (response: HTTPResponse, age: Int, ttl: Int)? {
         state.withLock { s -> (response: HTTPResponse, age: Int, ttl: Int)? in
-            guard let i = s.entries.index(forKey: key) else { return nil }
+            guard let e = s.entries[key] else { return nil }
             s.tick &+= 1
-            s.entries.values[i].lastUsed = s.tick
-            let sources = s.entries.values[i].sources
-            guard let f = upstream.freshness(keys: sources, slots: &s.entries.values[i].slots, now: now) else {
-                s.bytes -= s.entries.remove(at: i).value.cost
+            e.lastUsed = s.tick
+            guard let f = upstream.freshness(keys: e.sources, slots: &e.slots, now: now) else {
+                if s.entries.removeValue(forKey: key) != nil { s.bytes -= e.cost }
                 return nil
             }
-            return (s.entries.values[i].response, Int(f.age.components.seconds), Int(f.ttl.components.seconds))
+            return (e.response, Int(f.age.components.seconds), Int(f.ttl.components.seconds))
         }
     }
 

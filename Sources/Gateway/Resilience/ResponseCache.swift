@@ -132,12 +132,14 @@ public final class ResponseCache: Sendable {
             var age = Duration.zero
             var ttl: Duration?
             for i in slots.nodes {
-                guard let e = s.nodes[i]?.entry else { return nil }
-                let a = now - e.storedAt
-                guard case .fresh = e.policy.freshness(age: a) else { return nil }
+                // From the links: binding the entry would copy it (and retain all it holds).
+                guard i < s.links.count, s.links[i].live else { return nil }
+                let storedAt = s.links[i].storedAt, policy = s.links[i].policy
+                let a = now - storedAt
+                guard case .fresh = policy.freshness(age: a) else { return nil }
                 s.touch(i)
                 age = max(age, a)
-                ttl = min(ttl ?? e.policy.ttl - a, e.policy.ttl - a)
+                ttl = min(ttl ?? policy.ttl - a, policy.ttl - a)
             }
             guard let ttl else { return nil }
             return (age, ttl)
@@ -285,7 +287,7 @@ public final class ResponseCache: Sendable {
             var i = s.tail
             while i >= 0, let n = s.nodes[i] {
                 out.append(n.key)
-                i = n.prev
+                i = s.links[i].prev
             }
             return out
         }
@@ -395,11 +397,21 @@ private struct State {
     struct Node {
         var key: String
         var entry: Entry
+    }
+
+    /// The list links and what a freshness check reads, beside the nodes: a hit touches and
+    /// checks entries without copying a node (and so retaining everything it holds).
+    struct Link {
         var prev: Int
         var next: Int
+        var storedAt: LoopInstant
+        var policy: CacheConfig.Policy
+        /// The node holds an entry (false once removed, until the slot is reused).
+        var live = true
     }
 
     var nodes: [Node?] = []
+    var links: [Link] = []
     var free: [Int] = []
     var index: [String: Int] = [:]
     var byTag: [String: Set<String>] = [:]
@@ -412,16 +424,19 @@ private struct State {
     var generation: UInt64 = 0
 
     mutating func insert(key: String, entry: Entry) {
-        let node = Node(key: key, entry: entry, prev: -1, next: head)
+        let node = Node(key: key, entry: entry)
+        let link = Link(prev: -1, next: head, storedAt: entry.storedAt, policy: entry.policy)
         let i: Int
         if let f = free.popLast() {
             i = f
             nodes[i] = node
+            links[i] = link
         } else {
             i = nodes.count
             nodes.append(node)
+            links.append(link)
         }
-        if head >= 0 { nodes[head]!.prev = i }
+        if head >= 0 { links[head].prev = i }
         head = i
         if tail < 0 { tail = i }
         index[key] = i
@@ -432,8 +447,9 @@ private struct State {
     mutating func remove(at i: Int) {
         guard let n = nodes[i] else { return }
         generation &+= 1
-        unlink(i, n)
+        unlink(i)
         nodes[i] = nil
+        links[i].live = false
         free.append(i)
         index[n.key] = nil
         for t in n.entry.tags {
@@ -443,18 +459,20 @@ private struct State {
         bytes -= n.entry.cost
     }
 
+    /// Every hit does this: links only.
     mutating func touch(_ i: Int) {
-        guard i != head, let n = nodes[i] else { return }
-        unlink(i, n)
-        nodes[i]!.prev = -1
-        nodes[i]!.next = head
-        if head >= 0 { nodes[head]!.prev = i }
+        guard i != head, i < links.count, links[i].live else { return }
+        unlink(i)
+        links[i].prev = -1
+        links[i].next = head
+        if head >= 0 { links[head].prev = i }
         head = i
         if tail < 0 { tail = i }
     }
 
-    private mutating func unlink(_ i: Int, _ n: Node) {
-        if n.prev >= 0 { nodes[n.prev]!.next = n.next } else { head = n.next }
-        if n.next >= 0 { nodes[n.next]!.prev = n.prev } else { tail = n.prev }
+    private mutating func unlink(_ i: Int) {
+        let prev = links[i].prev, next = links[i].next
+        if prev >= 0 { links[prev].next = next } else { head = next }
+        if next >= 0 { links[next].prev = prev } else { tail = prev }
     }
 }

@@ -48,13 +48,25 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private let nextID = Atomic<UInt64>(1)
     private let counters = Mutex(CurlTransportStats(activeTransfers: 0, connectionsOpened: 0, completedTransfers: 0))
 
-    private struct Transfer {
+    /// A class: moved between the tables and the finished batch by reference, not copied
+    /// field by field.
+    private final class Transfer {
         let id: UInt64
         let easy: CurlEasyHandle
         let target: VettedURL
         let timeouts: UpstreamTimeouts
         let maxResponseBytes: Int
         let completion: (Result<UpstreamResponse, TransportError>) -> Void
+
+        init(id: UInt64, easy: CurlEasyHandle, target: VettedURL, timeouts: UpstreamTimeouts, maxResponseBytes: Int,
+             completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void) {
+            self.id = id
+            self.easy = easy
+            self.target = target
+            self.timeouts = timeouts
+            self.maxResponseBytes = maxResponseBytes
+            self.completion = completion
+        }
     }
 
     public init(loop: EventLoop, configuration: CurlTransportConfiguration = CurlTransportConfiguration()) throws(TransportError) {
@@ -135,13 +147,25 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             guard let multi, cancellation?.isCancelled != true else { throw .cancelled }
             let target = try vet(request)
             let easy: CurlEasyHandle
+            let plainGet = request.method == "GET" && request.body.isEmpty
+            var keepsOptions = false
             if let spare = spareHandles.popLast() {
-                try spare.prepareForReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                // A handle whose last transfer was a plain GET that succeeded holds exactly the
+                // options another plain GET needs but for the per-request ones, which
+                // `configure` sets again: no curl_easy_reset, no setting the rest anew.
+                keepsOptions = plainGet && spare.reusableAsIs
+                if keepsOptions {
+                    spare.prepareForPlainReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                } else {
+                    try spare.prepareForReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                }
                 easy = spare
             } else {
                 easy = try CurlEasyHandle(maxBodyBytes: max(0, request.maxResponseBytes))
             }
-            try configure(easy, for: request, target: target)
+            easy.reusableAsIs = false
+            try configure(easy, for: request, target: target, keepsOptions: keepsOptions)
+            easy.lastWasPlainGet = plainGet
             try multi.add(easy)
             transfers[ObjectIdentifier(easy)] = Transfer(
                 id: id, easy: easy, target: target, timeouts: request.timeouts,
@@ -173,6 +197,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 $0.completedTransfers += 1
                 $0.connectionsOpened += opened
             }
+            easy.reusableAsIs = code == CURLE_OK && easy.lastWasPlainGet
             results.append((t, code == CURLE_OK
                 ? .success(response(from: easy))
                 : .failure(error(for: code, easy: easy, transfer: t))))
@@ -208,21 +233,29 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     /// once more anyway). Loop thread only, like everything here.
     private var vettedOrigins: [(prefix: String, scheme: String)] = []
 
-    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL) throws(TransportError) {
-        try easy.set(CURLOPT_NOSIGNAL, 1)
-        if let parsed = target.takeHandle() { try easy.setURL(parsed) } else { try easy.set(CURLOPT_URL, target.url) }
+    /// `keepsOptions`: the handle still holds every option a plain GET sets here from its
+    /// last transfer (also a plain GET); only those that vary by request are set.
+    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL,
+                           keepsOptions: Bool = false) throws(TransportError) {
+        if let parsed = target.takeHandle() { try easy.setURL(parsed) } else { try easy.setURLString(target.url) }
         try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
-        // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
-        try easy.set(CURLOPT_PROXY, "")
-        try easy.set(CURLOPT_FOLLOWLOCATION, 0)
-        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
-        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
-        if let ca = configuration.caInfoPath { try easy.set(CURLOPT_CAINFO, ca) }
-        try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
-        // A build without HTTP/2 refuses this; HTTP/1.1 is then the only choice anyway.
-        try? easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        if !keepsOptions {
+            try easy.set(CURLOPT_NOSIGNAL, 1)
+            // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
+            try easy.set(CURLOPT_PROXY, "")
+            try easy.set(CURLOPT_FOLLOWLOCATION, 0)
+            try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+            try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+            if let ca = configuration.caInfoPath { try easy.set(CURLOPT_CAINFO, ca) }
+            try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+            // A build without HTTP/2 refuses this; HTTP/1.1 is then the only choice anyway.
+            try? easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+            // No proxy is used (above), so no host is exempt from one either: said here, curl
+            // does not read no_proxy/NO_PROXY from the environment for every transfer.
+            try easy.set(CURLOPT_NOPROXY, "")
+        }
         // Wait for a connection that may multiplex rather than open another one.
-        if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) }
+        if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) } else if keepsOptions { try easy.set(CURLOPT_PIPEWAIT, 0) }
 
         let t = request.timeouts
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(t.connect))
