@@ -133,25 +133,25 @@ public final class AccessLog: @unchecked Sendable {
     /// object with these keys in this order, without building the object (every request
     /// logs one).
     func log(_ e: Entry, loop: EventLoop) {
-        buffer.append(contentsOf: #"{"ts":""#.utf8)
+        raw(#"{"ts":""#)
         appendTimestamp(clock.nowMillis())
-        buffer.append(contentsOf: #"","level":"info","logger":"crm-gateway.access","msg":"request","request_id":"#.utf8)
-        JSON.string(e.requestID).write(into: &buffer)
-        buffer.append(contentsOf: #","method":"#.utf8)
-        JSON.string(e.method).write(into: &buffer)
-        buffer.append(contentsOf: #","route":"#.utf8)
-        JSON.string(e.route).write(into: &buffer)
-        buffer.append(contentsOf: #","status":"#.utf8)
+        raw(#"","level":"info","logger":"crm-gateway.access","msg":"request","request_id":"#)
+        Self.appendString(e.requestID, to: &buffer)
+        raw(#","method":"#)
+        Self.appendString(e.method, to: &buffer)
+        raw(#","route":"#)
+        Self.appendString(e.route, to: &buffer)
+        raw(#","status":"#)
         JSON.int(e.status).write(into: &buffer)
-        buffer.append(contentsOf: #","duration_ms":"#.utf8)
-        JSON.double(Self.millis(e.seconds)).write(into: &buffer)
+        raw(#","duration_ms":"#)
+        Self.appendMillis(e.seconds, to: &buffer)
         if let c = e.client {
-            buffer.append(contentsOf: #","client":"#.utf8)
-            JSON.string(c).write(into: &buffer)
+            raw(#","client":"#)
+            Self.appendString(c, to: &buffer)
         }
         if let c = e.cacheStatus {
-            buffer.append(contentsOf: #","cache":"#.utf8)
-            JSON.string(c).write(into: &buffer)
+            raw(#","cache":"#)
+            Self.appendString(c, to: &buffer)
         }
         if let record = e.record {
             let calls = record.all
@@ -166,18 +166,65 @@ public final class AccessLog: @unchecked Sendable {
                     wait += c.queued
                     return .object(u)
                 })
-                buffer.append(contentsOf: #","upstream":"#.utf8)
+                raw(#","upstream":"#)
                 upstream.write(into: &buffer)
-                buffer.append(contentsOf: #","limiter_wait_ms":"#.utf8)
+                raw(#","limiter_wait_ms":"#)
                 JSON.double(Self.millis(Double(wait.nanoseconds) / 1e9)).write(into: &buffer)
             }
         }
-        buffer.append(contentsOf: "}\n".utf8)
+        raw("}\n")
         if buffer.count >= 64 << 10 { flush(); return }
         if !flushScheduled {
             flushScheduled = true
             loop.executeLocal { [self] in flush() }
         }
+    }
+
+    private func raw(_ s: StaticString) {
+        buffer.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// `JSON.string(s).write(into:)`: a string of printable ASCII without a quote or a
+    /// backslash (ids, routes, methods, cache status) is copied as is; anything else goes
+    /// through the writer.
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        let done = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where b < 0x20 || b > 0x7E || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if done != true { JSON.string(s).write(into: &out) }
+    }
+
+    /// `JSON.double(millis(seconds)).write(into:)` without formatting a Double: the value is a
+    /// whole number of microseconds, so it is written as milliseconds with up to three
+    /// decimals, which is the Double's shortest form. Out of that range, the writer.
+    static func appendMillis(_ seconds: Double, to out: inout [UInt8]) {
+        let micros = (seconds * 1e6).rounded()
+        guard micros >= 0, micros < 1e12 else {
+            JSON.double(millis(seconds)).write(into: &out)
+            return
+        }
+        let m = Int(micros)
+        appendDigits(m / 1000, to: &out)
+        var frac = m % 1000
+        guard frac != 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var digits = 3
+        while frac % 10 == 0 { frac /= 10; digits -= 1 }
+        var div = 1
+        for _ in 1..<digits { div *= 10 }
+        while div > 0 {
+            out.append(UInt8(truncatingIfNeeded: 0x30 + frac / div % 10))
+            div /= 10
+        }
+    }
+
+    private static func appendDigits(_ v: Int, to out: inout [UInt8]) {
+        if v >= 10 { appendDigits(v / 10, to: &out) }
+        out.append(UInt8(truncatingIfNeeded: 0x30 + v % 10))
     }
 
     /// `UTCTime(epochMillis:).rfc3339Millis`, formatted once per second and completed with

@@ -151,10 +151,33 @@ struct FastPathTests {
             #"{"ts":"2026-12-02T00:40:33.998Z","level":"info","logger":"crm-gateway.access","msg":"request","request_id":"r-1","method":"GET","route":"GET /contacts/{id}","status":200,"duration_ms":1.235,"cache":"crm-gateway; hit; ttl=12"}"#,
             #"{"ts":"2026-12-02T00:40:34.001Z","level":"info","logger":"crm-gateway.access","msg":"request","request_id":"a\"b","method":"POST","route":"POST /contacts","status":201,"duration_ms":2000,"client":"ops"}"#,
         ])
+        #expect(sink.lines.count == 2)
         for line in sink.lines {
             let parsed = try JSON.parse(Array(line.utf8))
             let written = String(decoding: parsed.serialized(), as: UTF8.self)
             #expect(written == line)
+        }
+    }
+
+    @Test func durationsAndStringsAreWrittenAsTheJSONWriterWritesThem() {
+        func viaWriter(_ seconds: Double) -> [UInt8] {
+            var out: [UInt8] = []
+            JSON.double(AccessLog.millis(seconds)).write(into: &out)
+            return out
+        }
+        var samples: [Double] = [0, 1e-7, 4.9e-7, 5e-7, 1e-6, 0.0012345, 0.05, 0.1, 0.25, 1, 2, 59.999999, 3600, 1e6, 2e9, -0.001]
+        for us in stride(from: 0, through: 200_000, by: 7) { samples.append(Double(us) / 1e6) }
+        for s in samples {
+            var out: [UInt8] = []
+            AccessLog.appendMillis(s, to: &out)
+            #expect(out == viaWriter(s), "\(s) s")
+        }
+        for text in ["r-1", "GET /contacts/{id}", "", "a\"b", "tab\there", "ümlaut", "back\\slash", "crm-gateway; hit; ttl=12"] {
+            var ours: [UInt8] = []
+            var theirs: [UInt8] = []
+            AccessLog.appendString(text, to: &ours)
+            JSON.string(text).write(into: &theirs)
+            #expect(ours == theirs, "\(text)")
         }
     }
 }
