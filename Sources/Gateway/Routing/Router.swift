@@ -108,10 +108,11 @@ public struct Router: Sendable {
             } else {
                 k = open[b]; b += 1
             }
-            let route = routes[k]
-            guard route.method == method || (method == .HEAD && route.method == .GET) else { continue }
-            if let params = Self.bind(route.segments, parts, path) {
-                return .found(route.handler, template: route.template, parameters: params)
+            // Fields read in place: copying the route would retain all it holds.
+            let m = routes[k].method
+            guard m == method || (method == .HEAD && m == .GET) else { continue }
+            if let params = Self.bind(routes[k].segments, parts, path) {
+                return .found(routes[k].handler, template: routes[k].template, parameters: params)
             }
         }
         a = 0; b = 0
@@ -122,9 +123,8 @@ public struct Router: Sendable {
             } else {
                 k = open[b]; b += 1
             }
-            let route = routes[k]
-            guard Self.bind(route.segments, parts, path) != nil else { continue }
-            allowed.append(route.method)
+            guard Self.bind(routes[k].segments, parts, path) != nil else { continue }
+            allowed.append(routes[k].method)
         }
         if allowed.isEmpty { return .notFound }
         if allowed.contains(.GET) && !allowed.contains(.HEAD) { allowed.append(.HEAD) }
