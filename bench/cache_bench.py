@@ -3,7 +3,9 @@
 
 1. Cache hit, `GET /contacts/{id}` (~1 KB body): crm-gateway vs nginx `proxy_cache` hit of the
    same body vs nginx `return 200` of it; wrk with 64 connections; req/s, p50, p99. Servers
-   pinned to CPU 0, wrk to CPU 1 (as bench/bench.sh does).
+   pinned to CPU 0, wrk to CPU 1 (as bench/bench.sh does). nginx runs with `access_log off`,
+   so the gateway runs with CRMGW_LOG_REQUESTS=false; a second gateway with its request log
+   on (lines to a file) gives the log's cost.
 2. 200 concurrent identical cold requests: upstream calls made (the emulator's counter).
 3. A burst of 1,000 reads over 20 distinct ids against an upstream limited to 100 calls per
    60 s: upstream calls, client-visible 429s, p99 wait; once as clients normally read (the
@@ -62,10 +64,14 @@ def put(url, body):
         return r.status
 
 
-def start_gateway(port):
+def start_gateway(port, log_requests=False):
+    """nginx in this bench has `access_log off`: our request log is off too unless asked for
+    (then its JSON lines go to a file, as a deployment's would)."""
     log = open(os.path.join(tmp, f"gateway-{port}.out"), "w+")
+    env = dict(os.environ, CRMGW_LOG_REQUESTS="true" if log_requests else "false")
+    err = open(os.path.join(tmp, f"gateway-{port}.log"), "w") if log_requests else subprocess.DEVNULL
     p = subprocess.Popen(["taskset", "-c", "0", args.binary, "serve", "--sandbox", "--port", str(port), "--loops", "1"],
-                         stdout=log, stderr=subprocess.DEVNULL)
+                         stdout=log, stderr=err, env=env)
     procs.append(p)
     for _ in range(200):
         log.seek(0)
@@ -134,8 +140,12 @@ try:
     assert get("http://127.0.0.1:18181/contacts/pipedrive:person:1")[2] == body
     assert get("http://127.0.0.1:18181/contacts/pipedrive:person:1")[1].get("X-Cache-Status", "HIT") == "HIT"
     assert get("http://127.0.0.1:18182/x")[2] == body
+    # The same gateway with its request log on (one JSON line per request), for its cost.
+    gw_log = start_gateway(18183, log_requests=True)
+    assert get(f"{gw_log}/contacts/pipedrive:person:1")[0] == 200
     targets = {"crm-gateway cache hit": item, "nginx proxy_cache hit": "http://127.0.0.1:18181/contacts/pipedrive:person:1",
-               "nginx return 200": "http://127.0.0.1:18182/contacts/pipedrive:person:1"}
+               "nginx return 200": "http://127.0.0.1:18182/contacts/pipedrive:person:1",
+               "crm-gateway hit, log on": f"{gw_log}/contacts/pipedrive:person:1"}
     runs = {k: [] for k in targets}
     for _ in range(args.rounds):
         for name, url in targets.items():
@@ -147,7 +157,8 @@ try:
         print(f"{name:24} {med['rps']:10.0f} req/s  p50 {med['p50_ms']:.2f} ms  p99 {med['p99_ms']:.2f} ms  non-2xx {med['non2xx']}")
     ours = results["hit"]["crm-gateway cache hit"]["rps"]
     print(f"ratio vs nginx proxy_cache: {ours / results['hit']['nginx proxy_cache hit']['rps']:.2f}; "
-          f"vs nginx return 200: {ours / results['hit']['nginx return 200']['rps']:.2f}")
+          f"vs nginx return 200: {ours / results['hit']['nginx return 200']['rps']:.2f}; "
+          f"with the request log on: {results['hit']['crm-gateway hit, log on']['rps'] / ours:.2f} of it")
 
     # 2. 200 concurrent identical cold requests (the upstream answers after 200 ms).
     put(f"{gw}/_sandbox/pipedrive/faults", {"mode": "latency", "latency_ms": 200, "count": -1})

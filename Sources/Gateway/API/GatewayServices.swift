@@ -19,6 +19,8 @@ public final class GatewayServices: Sendable {
     let cacheTTLs: [String: [String: Duration]]
     /// Unified answers built from cached upstream answers (nil when caching is off).
     public let rendered: RenderedCache?
+    /// `crmgw_cache_lookups_total{result="hit"}` as the rendered-answer fast path counts it.
+    let renderedHits: MetricsRegistry.Counter
     let clock: any WallClock
     private let makeTransport: @Sendable (EventLoop) throws -> any UpstreamTransport
     /// Keyed by loop and upstream; the loop's bare curl transport has source "".
@@ -41,6 +43,7 @@ public final class GatewayServices: Sendable {
         self.adapters = adapters
         self.settings = settings
         self.metrics = metrics
+        self.renderedHits = metrics.counter(GatewayMetrics.cacheLookups, [("result", "hit")])
         self.cacheConfig = cacheConfig ?? CacheConfig()
         self.cacheTTLs = cacheTTLs
         self.cache = cacheConfig.map { ResponseCache(config: $0) }

@@ -125,25 +125,39 @@ public final class AccessLog: @unchecked Sendable {
         var cacheStatus: String?
     }
 
+    /// The timestamp up to the seconds (`2026-12-02T00:40:33.`) of the last line, and its second.
+    private var stampSecond: Int64 = .min
+    private var stampPrefix: [UInt8] = []
+
+    /// Writes the line straight into the buffer: the same bytes the JSON writer made from an
+    /// object with these keys in this order, without building the object (every request
+    /// logs one).
     func log(_ e: Entry, loop: EventLoop) {
-        var o: JSONObject = [
-            "ts": .string(UTCTime(epochMillis: clock.nowMillis()).rfc3339Millis),
-            "level": .string("info"),
-            "logger": .string("crm-gateway.access"),
-            "msg": .string("request"),
-            "request_id": .string(e.requestID),
-            "method": .string(e.method),
-            "route": .string(e.route),
-            "status": .int(e.status),
-            "duration_ms": .double(Self.millis(e.seconds)),
-        ]
-        if let c = e.client { o["client"] = .string(c) }
-        if let c = e.cacheStatus { o["cache"] = .string(c) }
+        raw(#"{"ts":""#)
+        appendTimestamp(clock.nowMillis())
+        raw(#"","level":"info","logger":"crm-gateway.access","msg":"request","request_id":"#)
+        Self.appendString(e.requestID, to: &buffer)
+        raw(#","method":"#)
+        Self.appendString(e.method, to: &buffer)
+        raw(#","route":"#)
+        Self.appendString(e.route, to: &buffer)
+        raw(#","status":"#)
+        JSON.int(e.status).write(into: &buffer)
+        raw(#","duration_ms":"#)
+        Self.appendMillis(e.seconds, to: &buffer)
+        if let c = e.client {
+            raw(#","client":"#)
+            Self.appendString(c, to: &buffer)
+        }
+        if let c = e.cacheStatus {
+            raw(#","cache":"#)
+            Self.appendString(c, to: &buffer)
+        }
         if let record = e.record {
             let calls = record.all
             if !calls.isEmpty {
                 var wait = Duration.zero
-                o["upstream"] = .array(calls.map { c in
+                let upstream = JSON.array(calls.map { c in
                     var u: JSONObject = ["source": .string(c.source)]
                     u["status"] = c.status.map { JSON.int($0) } ?? JSON.null
                     if let k = c.cache?.kind { u["cache"] = .string(k.rawValue) }
@@ -152,16 +166,83 @@ public final class AccessLog: @unchecked Sendable {
                     wait += c.queued
                     return .object(u)
                 })
-                o["limiter_wait_ms"] = .double(Self.millis(Double(wait.nanoseconds) / 1e9))
+                raw(#","upstream":"#)
+                upstream.write(into: &buffer)
+                raw(#","limiter_wait_ms":"#)
+                JSON.double(Self.millis(Double(wait.nanoseconds) / 1e9)).write(into: &buffer)
             }
         }
-        buffer.append(contentsOf: JSON.object(o).serialized())
-        buffer.append(UInt8(ascii: "\n"))
+        raw("}\n")
         if buffer.count >= 64 << 10 { flush(); return }
         if !flushScheduled {
             flushScheduled = true
             loop.executeLocal { [self] in flush() }
         }
+    }
+
+    private func raw(_ s: StaticString) {
+        buffer.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// `JSON.string(s).write(into:)`: a string of printable ASCII without a quote or a
+    /// backslash (ids, routes, methods, cache status) is copied as is; anything else goes
+    /// through the writer.
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        let done = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where b < 0x20 || b > 0x7E || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if done != true { JSON.string(s).write(into: &out) }
+    }
+
+    /// `JSON.double(millis(seconds)).write(into:)` without formatting a Double: the value is a
+    /// whole number of microseconds, so it is written as milliseconds with up to three
+    /// decimals, which is the Double's shortest form. Out of that range, the writer.
+    static func appendMillis(_ seconds: Double, to out: inout [UInt8]) {
+        let micros = (seconds * 1e6).rounded()
+        guard micros >= 0, micros < 1e12 else {
+            JSON.double(millis(seconds)).write(into: &out)
+            return
+        }
+        let m = Int(micros)
+        appendDigits(m / 1000, to: &out)
+        var frac = m % 1000
+        guard frac != 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var digits = 3
+        while frac % 10 == 0 { frac /= 10; digits -= 1 }
+        var div = 1
+        for _ in 1..<digits { div *= 10 }
+        while div > 0 {
+            out.append(UInt8(truncatingIfNeeded: 0x30 + frac / div % 10))
+            div /= 10
+        }
+    }
+
+    private static func appendDigits(_ v: Int, to out: inout [UInt8]) {
+        if v >= 10 { appendDigits(v / 10, to: &out) }
+        out.append(UInt8(truncatingIfNeeded: 0x30 + v % 10))
+    }
+
+    /// `UTCTime(epochMillis:).rfc3339Millis`, formatted once per second and completed with
+    /// the milliseconds.
+    private func appendTimestamp(_ millis: Int64) {
+        var second = millis / 1000
+        var ms = millis % 1000
+        if ms < 0 { second -= 1; ms += 1000 }
+        if second != stampSecond {
+            stampSecond = second
+            let full = UTCTime(epochMillis: second * 1000).rfc3339Millis
+            stampPrefix = Array(full.utf8.dropLast(4))  // without "000Z"
+        }
+        buffer.append(contentsOf: stampPrefix)
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + ms / 100))
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + ms / 10 % 10))
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + ms % 10))
+        buffer.append(UInt8(ascii: "Z"))
     }
 
     func flush() {

@@ -11,29 +11,68 @@ public final class MetricsRegistry: Sendable {
         var help: String
         var buckets: [Double]
         /// Label set (names and values, alternating; rendered only for the exposition) ->
-        /// counter value, or histogram state. Hot paths never build label text.
-        var counters: [[String]: Double] = [:]
-        var histograms: [[String]: (counts: [UInt64], sum: Double, count: UInt64)] = [:]
+        /// its slot in `counters` or `histograms`, and in `order` (first sample first).
+        /// Hot paths never build label text, and the busiest ones (`countRequest`, `Counter`)
+        /// keep slots so they do not hash label sets either.
+        var index: [[String]: Int] = [:]
         var order: [[String]] = []
+        var counters: [Double] = []
+        var histograms: [Histogram] = []
+
+        struct Histogram {
+            var counts: [UInt64]
+            var sum: Double = 0
+            var count: UInt64 = 0
+        }
+
+        /// The slot of a label set, made on first use.
+        mutating func slot(_ key: [String]) -> Int {
+            if let i = index[key] { return i }
+            let i = order.count
+            index[key] = i
+            order.append(key)
+            switch kind {
+            case .counter: counters.append(0)
+            case .histogram: histograms.append(Histogram(counts: Array(repeating: 0, count: buckets.count)))
+            }
+            return i
+        }
 
         mutating func add(count amount: Double, at key: [String]) {
-            if counters[key] == nil { order.append(key) }
-            counters[key, default: 0] += amount
+            counters[slot(key)] += amount
         }
 
         /// One observation, updated in place (no copy of the bucket counts).
         mutating func add(_ value: Double, at key: [String]) {
-            if histograms[key] == nil {
-                histograms[key] = (Array(repeating: 0, count: buckets.count), 0, 0)
-                order.append(key)
+            observe(value, slot: slot(key))
+        }
+
+        mutating func observe(_ value: Double, slot i: Int) {
+            histograms[i].counts.withUnsafeMutableBufferPointer { counts in
+                for b in buckets.indices where value <= buckets[b] { counts[b] += 1 }
             }
-            for b in buckets.indices where value <= buckets[b] { histograms[key]!.counts[b] += 1 }
-            histograms[key]!.sum += value
-            histograms[key]!.count += 1
+            histograms[i].sum += value
+            histograms[i].count += 1
         }
     }
 
-    private let families = Mutex<[(name: String, family: Family)]>([])
+    /// Slots of one route's request series: the duration histogram's, and the counter's by status.
+    struct RouteSlots {
+        var duration: Int
+        var byStatus: [Int: Int] = [:]
+    }
+
+    struct State {
+        var families: [(name: String, family: Family)] = []
+        var routeSlots: [String: RouteSlots] = [:]
+        /// Where the two families every request updates are, once declared.
+        var requestsFamily: Int?
+        var durationFamily: Int?
+
+        func family(_ name: String) -> Int? { families.firstIndex { $0.name == name } }
+    }
+
+    private let state = Mutex(State())
 
     public static let durationBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     public static let waitBuckets: [Double] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10]
@@ -42,9 +81,11 @@ public final class MetricsRegistry: Sendable {
 
     /// Declares a family so it is listed (with HELP and TYPE) even before its first sample.
     public func declare(_ name: String, _ kind: Kind, help: String, buckets: [Double] = MetricsRegistry.durationBuckets) {
-        families.withLock { fs in
-            guard !fs.contains(where: { $0.name == name }) else { return }
-            fs.append((name, Family(kind: kind, help: help, buckets: buckets)))
+        state.withLock { s in
+            guard s.family(name) == nil else { return }
+            s.families.append((name, Family(kind: kind, help: help, buckets: buckets)))
+            if name == GatewayMetrics.requests && kind == .counter { s.requestsFamily = s.families.count - 1 }
+            if name == GatewayMetrics.requestDuration && kind == .histogram { s.durationFamily = s.families.count - 1 }
         }
     }
 
@@ -57,59 +98,119 @@ public final class MetricsRegistry: Sendable {
 
     public func increment(_ name: String, _ labels: [(String, String)] = [], by amount: Double = 1) {
         let key = Self.key(labels)
-        families.withLock { fs in
-            guard let i = fs.firstIndex(where: { $0.name == name }), fs[i].family.kind == .counter else { return }
-            fs[i].family.add(count: amount, at: key)
+        state.withLock { s in
+            guard let i = s.family(name), s.families[i].family.kind == .counter else { return }
+            s.families[i].family.add(count: amount, at: key)
         }
     }
 
     public func observe(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
         let key = Self.key(labels)
-        families.withLock { fs in
-            guard let i = fs.firstIndex(where: { $0.name == name }), fs[i].family.kind == .histogram else { return }
-            fs[i].family.add(value, at: key)
+        state.withLock { s in
+            guard let i = s.family(name), s.families[i].family.kind == .histogram else { return }
+            s.families[i].family.add(value, at: key)
         }
     }
 
     /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}` in one
-    /// lock (every request does this).
+    /// lock (every request does this). After a route's first answer with a status, this is
+    /// one lookup by route and one by status, no label set built or hashed.
     public func countRequest(route: String, status: Int, seconds: Double) {
-        let counterKey = ["route", route, "code", String(status)]
-        let histogramKey = ["route", route]
-        families.withLock { fs in
-            if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requests }) { fs[i].family.add(count: 1, at: counterKey) }
-            if let i = fs.firstIndex(where: { $0.name == GatewayMetrics.requestDuration }) {
-                fs[i].family.add(seconds, at: histogramKey)
+        state.withLock { s in
+            guard let fc = s.requestsFamily, let fh = s.durationFamily else {
+                // One of them is not declared (as its kind): count into the other only.
+                if let i = s.requestsFamily { s.families[i].family.add(count: 1, at: ["route", route, "code", String(status)]) }
+                if let i = s.durationFamily { s.families[i].family.add(seconds, at: ["route", route]) }
+                return
             }
+            var slots = s.routeSlots[route] ?? RouteSlots(duration: -1)
+            let counter: Int
+            if let c = slots.byStatus[status] {
+                counter = c
+            } else {
+                counter = s.families[fc].family.slot(["route", route, "code", String(status)])
+                slots.byStatus[status] = counter
+                s.routeSlots[route] = slots
+            }
+            if slots.duration < 0 {
+                slots.duration = s.families[fh].family.slot(["route", route])
+                s.routeSlots[route] = slots
+            }
+            // Counter before histogram, as the families are listed: a new series shows up
+            // in the same order it always did.
+            s.families[fc].family.counters[counter] += 1
+            s.families[fh].family.observe(seconds, slot: slots.duration)
         }
+    }
+
+    /// A counter series kept by its user (a hot path): after its first increment, adding to
+    /// it is one lock and an array slot, no name or label lookup. Listed from its first
+    /// increment on, like any series.
+    public final class Counter: Sendable {
+        let registry: MetricsRegistry
+        let name: String
+        let key: [String]
+        /// family << 32 | series, or -1 before the first increment.
+        private let slot = Atomic<Int>(-1)
+
+        init(registry: MetricsRegistry, name: String, key: [String]) {
+            self.registry = registry
+            self.name = name
+            self.key = key
+        }
+
+        public func increment(by amount: Double = 1) {
+            let known = slot.load(ordering: .relaxed)
+            let found = registry.state.withLock { s -> Int in
+                if known >= 0 {
+                    s.families[known >> 32].family.counters[known & 0xFFFF_FFFF] += amount
+                    return known
+                }
+                guard let f = s.family(name), s.families[f].family.kind == .counter else { return -1 }
+                let i = s.families[f].family.slot(key)
+                s.families[f].family.counters[i] += amount
+                return f << 32 | i
+            }
+            if known < 0 && found >= 0 { slot.store(found, ordering: .relaxed) }
+        }
+    }
+
+    public func counter(_ name: String, _ labels: [(String, String)] = []) -> Counter {
+        Counter(registry: self, name: name, key: Self.key(labels))
     }
 
     /// A counter's value (tests, `/upstreams`).
     public func value(_ name: String, _ labels: [(String, String)] = []) -> Double {
         let key = Self.key(labels)
-        return families.withLock { fs in fs.first { $0.name == name }?.family.counters[key] ?? 0 }
+        return state.withLock { s in
+            guard let f = s.families.first(where: { $0.name == name })?.family, let i = f.index[key], f.kind == .counter else { return 0 }
+            return f.counters[i]
+        }
     }
 
     /// How many observations a histogram has for these labels.
     public func count(_ name: String, _ labels: [(String, String)] = []) -> UInt64 {
         let key = Self.key(labels)
-        return families.withLock { fs in fs.first { $0.name == name }?.family.histograms[key]?.count ?? 0 }
+        return state.withLock { s in
+            guard let f = s.families.first(where: { $0.name == name })?.family, let i = f.index[key], f.kind == .histogram else { return 0 }
+            return f.histograms[i].count
+        }
     }
 
     /// The text exposition: `# HELP`, `# TYPE`, then samples; histograms with cumulative
     /// `_bucket{le=...}` (ending in `+Inf`), `_sum` and `_count`.
     public func exposition() -> String {
         var out = ""
-        families.withLock { fs in
-            for (name, f) in fs {
+        state.withLock { s in
+            for (name, f) in s.families {
                 out += "# HELP \(name) \(Self.escapeHelp(f.help))\n# TYPE \(name) \(f.kind.rawValue)\n"
-                for labelKey in f.order {
+                for (slot, labelKey) in f.order.enumerated() {
                     let key = Self.render(labelKey)
                     switch f.kind {
                     case .counter:
-                        out += "\(name)\(key.isEmpty ? "" : "{\(key)}") \(Self.number(f.counters[labelKey] ?? 0))\n"
+                        out += "\(name)\(key.isEmpty ? "" : "{\(key)}") \(Self.number(f.counters[slot]))\n"
                     case .histogram:
-                        guard let h = f.histograms[labelKey] else { continue }
+                        let h = f.histograms[slot]
                         let sep = key.isEmpty ? "" : key + ","
                         for (b, bound) in f.buckets.enumerated() {
                             out += "\(name)_bucket{\(sep)le=\"\(Self.number(bound))\"} \(h.counts[b])\n"

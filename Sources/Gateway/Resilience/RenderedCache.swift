@@ -8,11 +8,22 @@ import Synchronization
 /// without a second bookkeeping. A stale or missing source means a miss here; the normal
 /// path then decides (serve stale, revalidate, fetch).
 public final class RenderedCache: Sendable {
-    struct Entry {
-        var response: HTTPResponse
-        var sources: [String]
-        var cost: Int
+    /// A class: a hit reads it in place (a struct would be copied out of the dictionary,
+    /// with a retain of everything it holds). Only touched under the lock.
+    final class Entry: @unchecked Sendable {
+        let response: HTTPResponse
+        let sources: [String]
+        /// Where the sources were in the upstream cache at the last hit.
+        var slots = ResponseCache.Slots()
+        let cost: Int
         var lastUsed: UInt64
+
+        init(response: HTTPResponse, sources: [String], cost: Int, lastUsed: UInt64) {
+            self.response = response
+            self.sources = sources
+            self.cost = cost
+            self.lastUsed = lastUsed
+        }
     }
 
     private let state = Mutex<(entries: [String: Entry], bytes: Int, tick: UInt64)>(([:], 0, 0))
@@ -25,26 +36,16 @@ public final class RenderedCache: Sendable {
     /// The stored answer for `key` with its `Age` (the oldest source) and freshness left
     /// (the soonest to expire), if every source is still fresh.
     public func lookup(_ key: String, upstream: ResponseCache, now: LoopInstant) -> (response: HTTPResponse, age: Int, ttl: Int)? {
-        guard let entry = state.withLock({ s -> Entry? in
-            guard var e = s.entries[key] else { return nil }
+        state.withLock { s -> (response: HTTPResponse, age: Int, ttl: Int)? in
+            guard let e = s.entries[key] else { return nil }
             s.tick &+= 1
             e.lastUsed = s.tick
-            s.entries[key] = e
-            return e
-        }) else { return nil }
-        var age = 0
-        var ttl = Int.max
-        for source in entry.sources {
-            guard let f = upstream.freshness(key: source, now: now) else {
-                state.withLock { s in
-                    if let e = s.entries.removeValue(forKey: key) { s.bytes -= e.cost }
-                }
+            guard let f = upstream.freshness(keys: e.sources, slots: &e.slots, now: now) else {
+                if s.entries.removeValue(forKey: key) != nil { s.bytes -= e.cost }
                 return nil
             }
-            age = max(age, Int(f.age.components.seconds))
-            ttl = min(ttl, Int(f.ttl.components.seconds))
+            return (e.response, Int(f.age.components.seconds), Int(f.ttl.components.seconds))
         }
-        return (entry.response, age, ttl)
     }
 
     /// Keeps a 200 answer built only from fresh, stored upstream answers (`sources`: their keys).

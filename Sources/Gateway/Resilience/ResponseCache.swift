@@ -105,6 +105,47 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Where a set of entries sat in the cache when last checked; see `freshness(keys:slots:now:)`.
+    public struct Slots: Sendable {
+        var nodes: [Int] = []
+        var generation: UInt64 = .max
+        public init() {}
+    }
+
+    /// The oldest age and the least freshness left among `keys`, if every one is still fresh
+    /// (nil otherwise); each is touched as recently used, as a lookup would. `slots` remembers
+    /// where they were: while no entry has left the cache since, the next check of the same
+    /// keys reads them there without a key lookup. One lock for all of them.
+    public func freshness(keys: [String], slots: inout Slots, now: LoopInstant) -> (age: Duration, ttl: Duration)? {
+        state.withLock { s -> (age: Duration, ttl: Duration)? in
+            if slots.generation != s.generation || slots.nodes.count != keys.count {
+                var nodes: [Int] = []
+                nodes.reserveCapacity(keys.count)
+                for key in keys {
+                    guard let i = s.index[key] else { return nil }
+                    nodes.append(i)
+                }
+                slots = Slots()
+                slots.nodes = nodes
+                slots.generation = s.generation
+            }
+            var age = Duration.zero
+            var ttl: Duration?
+            for i in slots.nodes {
+                // From the links: binding the entry would copy it (and retain all it holds).
+                guard i < s.links.count, s.links[i].live else { return nil }
+                let storedAt = s.links[i].storedAt, policy = s.links[i].policy
+                let a = now - storedAt
+                guard case .fresh = policy.freshness(age: a) else { return nil }
+                s.touch(i)
+                age = max(age, a)
+                ttl = min(ttl ?? policy.ttl - a, policy.ttl - a)
+            }
+            guard let ttl else { return nil }
+            return (age, ttl)
+        }
+    }
+
     /// The entry if it may stand in for a failed fetch (fresh, or inside stale-if-error),
     /// marked `.stale`.
     public func usableOnError(key: String, now: LoopInstant) -> UpstreamResponse? {
@@ -178,9 +219,11 @@ public final class ResponseCache: Sendable {
                 return f
             }
             let evictions = s.evictions
+            let generation = s.generation
             s = State()
             s.flights = flights
             s.evictions = evictions
+            s.generation = generation &+ 1
         }
     }
 
@@ -244,7 +287,7 @@ public final class ResponseCache: Sendable {
             var i = s.tail
             while i >= 0, let n = s.nodes[i] {
                 out.append(n.key)
-                i = n.prev
+                i = s.links[i].prev
             }
             return out
         }
@@ -354,11 +397,21 @@ private struct State {
     struct Node {
         var key: String
         var entry: Entry
+    }
+
+    /// The list links and what a freshness check reads, beside the nodes: a hit touches and
+    /// checks entries without copying a node (and so retaining everything it holds).
+    struct Link {
         var prev: Int
         var next: Int
+        var storedAt: LoopInstant
+        var policy: CacheConfig.Policy
+        /// The node holds an entry (false once removed, until the slot is reused).
+        var live = true
     }
 
     var nodes: [Node?] = []
+    var links: [Link] = []
     var free: [Int] = []
     var index: [String: Int] = [:]
     var byTag: [String: Set<String>] = [:]
@@ -367,18 +420,23 @@ private struct State {
     var bytes = 0
     var evictions = 0
     var flights: [String: FlightRecord] = [:]
+    /// Moves on whenever an entry leaves (so node indices remembered before are stale).
+    var generation: UInt64 = 0
 
     mutating func insert(key: String, entry: Entry) {
-        let node = Node(key: key, entry: entry, prev: -1, next: head)
+        let node = Node(key: key, entry: entry)
+        let link = Link(prev: -1, next: head, storedAt: entry.storedAt, policy: entry.policy)
         let i: Int
         if let f = free.popLast() {
             i = f
             nodes[i] = node
+            links[i] = link
         } else {
             i = nodes.count
             nodes.append(node)
+            links.append(link)
         }
-        if head >= 0 { nodes[head]!.prev = i }
+        if head >= 0 { links[head].prev = i }
         head = i
         if tail < 0 { tail = i }
         index[key] = i
@@ -388,8 +446,10 @@ private struct State {
 
     mutating func remove(at i: Int) {
         guard let n = nodes[i] else { return }
-        unlink(i, n)
+        generation &+= 1
+        unlink(i)
         nodes[i] = nil
+        links[i].live = false
         free.append(i)
         index[n.key] = nil
         for t in n.entry.tags {
@@ -399,18 +459,20 @@ private struct State {
         bytes -= n.entry.cost
     }
 
+    /// Every hit does this: links only.
     mutating func touch(_ i: Int) {
-        guard i != head, let n = nodes[i] else { return }
-        unlink(i, n)
-        nodes[i]!.prev = -1
-        nodes[i]!.next = head
-        if head >= 0 { nodes[head]!.prev = i }
+        guard i != head, i < links.count, links[i].live else { return }
+        unlink(i)
+        links[i].prev = -1
+        links[i].next = head
+        if head >= 0 { links[head].prev = i }
         head = i
         if tail < 0 { tail = i }
     }
 
-    private mutating func unlink(_ i: Int, _ n: Node) {
-        if n.prev >= 0 { nodes[n.prev]!.next = n.next } else { head = n.next }
-        if n.next >= 0 { nodes[n.next]!.prev = n.prev } else { tail = n.prev }
+    private mutating func unlink(_ i: Int) {
+        let prev = links[i].prev, next = links[i].next
+        if prev >= 0 { links[prev].next = next } else { head = next }
+        if next >= 0 { links[next].prev = prev } else { tail = prev }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import GatewayCore
 
 /// What a handler gets besides the request.
@@ -50,6 +53,12 @@ public struct Router: Sendable {
     }
 
     private(set) var routes: [Route] = []
+    /// Route indices by their first segment when it is a literal, and the routes whose first
+    /// segment is not (a parameter, a rest) or that have none: `match` only tries those that
+    /// can bind, in the order they were added.
+    private var byFirstLiteral: [String: [Int]] = [:]
+    private var openFirst: [Int] = []
+    private var rootRoutes: [Int] = []
 
     public init() {}
 
@@ -59,7 +68,13 @@ public struct Router: Sendable {
             if s.hasPrefix("{") && s.hasSuffix("}") { return .parameter(String(s.dropFirst().dropLast())) }
             return .literal(String(s))
         }
+        let i = routes.count
         routes.append(Route(method: method, template: template, segments: segs, handler: handler))
+        switch segs.first {
+        case nil: rootRoutes.append(i)
+        case .literal(let l)?: byFirstLiteral[l, default: []].append(i)
+        case .parameter?, .rest?: openFirst.append(i)
+        }
     }
 
     /// Every (method, template) pair, for checking the router against openapi.yaml.
@@ -74,27 +89,100 @@ public struct Router: Sendable {
     }
 
     public func match(method: HTTPMethod, path: String) -> Match {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
-        for route in routes {
-            guard let params = Self.bind(route.segments, parts) else { continue }
-            if route.method == method || (method == .HEAD && route.method == .GET) {
-                return .found(route.handler, template: route.template, parameters: params)
+        // The candidates: routes whose first literal is the path's first segment, and those
+        // that do not start with a literal, merged back into insertion order.
+        let literal: [Int]
+        let open: [Int]
+        if let first = parts.first {
+            literal = byFirstLiteral[String(first)] ?? []
+            open = openFirst
+        } else {
+            literal = rootRoutes
+            open = []
+        }
+        // First the routes of this method, in order (the first that binds wins, as it would
+        // in one pass over all of them); only when none does, the others, for 405's Allow.
+        var a = 0, b = 0
+        while a < literal.count || b < open.count {
+            let k: Int
+            if b == open.count || (a < literal.count && literal[a] < open[b]) {
+                k = literal[a]; a += 1
+            } else {
+                k = open[b]; b += 1
             }
-            allowed.append(route.method)
+            // Fields read in place: copying the route would retain all it holds.
+            let m = routes[k].method
+            guard m == method || (method == .HEAD && m == .GET) else { continue }
+            if let params = Self.bind(routes[k].segments, parts, path) {
+                return .found(routes[k].handler, template: routes[k].template, parameters: params)
+            }
+        }
+        a = 0; b = 0
+        while a < literal.count || b < open.count {
+            let k: Int
+            if b == open.count || (a < literal.count && literal[a] < open[b]) {
+                k = literal[a]; a += 1
+            } else {
+                k = open[b]; b += 1
+            }
+            guard Self.bind(routes[k].segments, parts, path) != nil else { continue }
+            allowed.append(routes[k].method)
         }
         if allowed.isEmpty { return .notFound }
         if allowed.contains(.GET) && !allowed.contains(.HEAD) { allowed.append(.HEAD) }
         return .methodNotAllowed(allowed: allowed)
     }
 
-    private static func bind(_ segments: [Segment], _ parts: [Substring]) -> [String: String]? {
+    /// The path's non-empty segments between slashes, found on the UTF-8 bytes (a slash is
+    /// one byte and never part of another character's encoding).
+    static func split(_ path: String) -> [Substring] {
+        let u = path.utf8
+        // Native strings: find the slashes in the contiguous bytes (a UTF-8 view index moves
+        // by offset in O(1) there).
+        if let fast = u.withContiguousStorageIfAvailable({ bytes -> [Substring] in
+            var out: [Substring] = []
+            out.reserveCapacity(4)
+            var start = 0
+            for k in 0..<bytes.count where bytes[k] == UInt8(ascii: "/") {
+                if k > start { out.append(path[u.index(u.startIndex, offsetBy: start)..<u.index(u.startIndex, offsetBy: k)]) }
+                start = k + 1
+            }
+            if start < bytes.count { out.append(path[u.index(u.startIndex, offsetBy: start)..<u.endIndex]) }
+            return out
+        }) {
+            return fast
+        }
+        var out: [Substring] = []
+        var start = u.startIndex
+        var i = start
+        while i != u.endIndex {
+            if u[i] == UInt8(ascii: "/") {
+                if i != start { out.append(path[start..<i]) }
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        if start != u.endIndex { out.append(path[start..<u.endIndex]) }
+        return out
+    }
+
+    private static func bind(_ segments: [Segment], _ parts: [Substring], _ path: String) -> [String: String]? {
+        // The shape first (segment count, literals), so a route that cannot bind costs no
+        // decoding and no dictionary.
+        var hasRest = false
+        if case .rest? = segments.last { hasRest = true }
+        guard hasRest ? parts.count >= segments.count : parts.count == segments.count else { return nil }
+        for (k, seg) in segments.enumerated() {
+            if case .literal(let l) = seg, !utf8Equal(parts[k], l) { return nil }
+        }
         var params: [String: String] = [:]
         var i = 0
         for (k, seg) in segments.enumerated() {
             switch seg {
             case .literal(let l):
-                guard i < parts.count, parts[i] == l else { return nil }
+                guard i < parts.count, utf8Equal(parts[i], l) else { return nil }
                 i += 1
             case .parameter(let name):
                 guard i < parts.count, let v = percentDecoded(parts[i]) else { return nil }
@@ -102,12 +190,34 @@ public struct Router: Sendable {
                 i += 1
             case .rest(let name):
                 guard k == segments.count - 1, i < parts.count else { return nil }
-                params[name] = parts[i...].joined(separator: "/")
+                // The path from this segment on, as is, unless it has empty segments (a
+                // double or trailing slash), which the joined form leaves out.
+                let whole = path[parts[i].startIndex..<parts[parts.count - 1].endIndex]
+                var bytes = 0
+                for p in parts[i...] { bytes += p.utf8.count }
+                if whole.utf8.count == bytes + (parts.count - i - 1) {
+                    params[name] = String(whole)
+                } else {
+                    params[name] = parts[i...].joined(separator: "/")
+                }
                 i = parts.count
             }
         }
         return i == parts.count ? params : nil
     }
+}
+
+/// Byte-wise equality of a path segment and a literal.
+@inline(__always)
+func utf8Equal(_ a: Substring, _ b: String) -> Bool {
+    let au = a.utf8, bu = b.utf8
+    guard au.count == bu.count else { return false }
+    if let r = au.withContiguousStorageIfAvailable({ x in
+        bu.withContiguousStorageIfAvailable { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+    }), let eq = r {
+        return eq
+    }
+    return au.elementsEqual(bu)
 }
 
 /// Decodes %XX escapes in a path segment; nil for a malformed escape or invalid UTF-8.

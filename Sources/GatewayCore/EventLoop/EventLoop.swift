@@ -128,10 +128,12 @@ public final class EventLoop: @unchecked Sendable {
         return reg
     }
 
-    public func modify(_ reg: Registration, interest: IOEvents) throws(SystemError) {
+    /// `force`: make the call even when the interest is unchanged (it then fails if the
+    /// descriptor is no longer in epoll, e.g. closed behind the registration's back).
+    public func modify(_ reg: Registration, interest: IOEvents, force: Bool = false) throws(SystemError) {
         let i = Int(reg.fd)
         guard i < slots.count, slots[i].generation == reg.generation else { return }
-        if slots[i].interest == interest { return }
+        if slots[i].interest == interest && !force { return }
         try syscallBlocking("epoll_ctl(MOD)") {
             cshims_epoll_ctl(epfd, EPOLL_CTL_MOD, reg.fd, interest.epollMask, reg.epollData)
         }
@@ -282,23 +284,30 @@ public final class EventLoop: @unchecked Sendable {
         for t in tasks { t() }
         for j in jobs { run(j) }
         // Bounded: work that enqueues more work runs in the next iteration, after I/O.
+        // The queues swap with spare arrays (emptied, capacity kept), so taking a batch
+        // allocates nothing.
         var rounds = 0
         while (!localTasks.isEmpty || !localJobs.isEmpty) && rounds < 16 {
             rounds += 1
-            let lt = localTasks
-            localTasks.removeAll(keepingCapacity: true)
-            for t in lt { t() }
-            let lj = localJobs
-            localJobs.removeAll(keepingCapacity: true)
-            for j in lj { run(j) }
+            swap(&localTasks, &spareTasks)
+            for t in spareTasks { t() }
+            spareTasks.removeAll(keepingCapacity: true)
+            swap(&localJobs, &spareJobs)
+            for j in spareJobs { run(j) }
+            spareJobs.removeAll(keepingCapacity: true)
         }
     }
 
+    private var spareTasks: [() -> Void] = []
+    private var spareJobs: [UnownedJob] = []
+
+    /// Jobs come from tasks that prefer this loop as their task executor (no actor uses the
+    /// loop as its serial executor), so they run as the task executor only: run isolated to
+    /// the loop as a serial executor, every `await` of a nonisolated async function was a
+    /// switch away from that "actor" and back, i.e. one more trip through the job queue
+    /// (eight per proxied request). As the task executor, such calls continue inline.
     private func run(_ job: UnownedJob) {
-        job.runSynchronously(
-            isolatedTo: asUnownedSerialExecutor(),
-            taskExecutor: asUnownedTaskExecutor()
-        )
+        job.runSynchronously(on: asUnownedTaskExecutor())
     }
 
     fileprivate func enqueueJob(_ job: UnownedJob) {

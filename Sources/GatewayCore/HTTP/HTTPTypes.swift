@@ -219,6 +219,15 @@ public struct HTTPRequestHead: Sendable, Equatable {
 func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
     let a = a.utf8, b = b.utf8
     guard a.count == b.count else { return false }
+    // Native strings (all of them here) are contiguous UTF-8: compare the bytes directly.
+    if let same = a.withContiguousStorageIfAvailable({ x in
+        b.withContiguousStorageIfAvailable { y -> Bool in
+            for k in 0..<x.count where x[k] != y[k] && asciiLower(x[k]) != asciiLower(y[k]) { return false }
+            return true
+        }
+    }), let same {
+        return same
+    }
     for (x, y) in zip(a, b) where x != y && asciiLower(x) != asciiLower(y) {
         return false
     }

@@ -154,6 +154,61 @@ struct ResponseEncoder {
         keepAliveHeader: Bool,
         into out: inout [UInt8]
     ) {
+        // The head is written into a stack buffer and appended at once (an append per
+        // piece cost more than the bytes); a head too large for it takes the plain path.
+        let date = currentDate()
+        let fitted = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2048) { buf -> Bool in
+            var w = HeadWriter(buf: buf)
+            let status = response.status
+            w.put(version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+            w.decimal(status)
+            w.byte(0x20)
+            w.put(HTTPStatus.reason(status))
+            w.crlf()
+            for i in response.headers.fields.indices {
+                let name = response.headers.fields[i].name
+                if asciiCaseInsensitiveEquals(name, "content-length") || asciiCaseInsensitiveEquals(name, "connection")
+                    || asciiCaseInsensitiveEquals(name, "transfer-encoding") || asciiCaseInsensitiveEquals(name, "date") {
+                    continue
+                }
+                w.put(name)
+                w.byte(0x3A); w.byte(0x20)
+                w.put(response.headers.fields[i].value)
+                w.crlf()
+            }
+            w.put("Date: ")
+            date.withUnsafeBufferPointer { w.put($0) }
+            w.crlf()
+            let noBody = HTTPStatus.forbidsBody(status)
+            if !noBody {
+                w.put("Content-Length: ")
+                w.decimal(response.body.count)
+                w.crlf()
+            }
+            if close {
+                w.put("Connection: close\r\n")
+            } else if keepAliveHeader {
+                w.put("Connection: keep-alive\r\n")
+            }
+            w.crlf()
+            guard !w.overflow else { return false }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<w.n]))
+            if !noBody && !headRequest {
+                out.append(contentsOf: response.body)
+            }
+            return true
+        }
+        if !fitted { encodePlain(response, headRequest: headRequest, version: version, close: close, keepAliveHeader: keepAliveHeader, into: &out) }
+    }
+
+    private mutating func encodePlain(
+        _ response: HTTPResponse,
+        headRequest: Bool,
+        version: HTTPVersion,
+        close: Bool,
+        keepAliveHeader: Bool,
+        into out: inout [UInt8]
+    ) {
         let status = response.status
         writeStatusAndHeaders(response, version: version, into: &out)
         let noBody = HTTPStatus.forbidsBody(status)
@@ -189,23 +244,23 @@ struct ResponseEncoder {
     /// Status line, the response's own headers, and `Date`.
     private mutating func writeStatusAndHeaders(_ response: HTTPResponse, version: HTTPVersion, into out: inout [UInt8]) {
         let status = response.status
-        out.append(contentsOf: version == .http10 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
+        appendStatic(version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ", to: &out)
         appendDecimal(status, to: &out)
         out.append(0x20)
-        out.append(contentsOf: HTTPStatus.reason(status).utf8)
-        out.append(contentsOf: "\r\n".utf8)
+        appendUTF8(HTTPStatus.reason(status), to: &out)
+        out.append(0x0D); out.append(0x0A)
         for (name, value) in response.headers {
             // Framing and connection headers are the server's to set.
             if asciiCaseInsensitiveEquals(name, "content-length") || asciiCaseInsensitiveEquals(name, "connection")
                 || asciiCaseInsensitiveEquals(name, "transfer-encoding") || asciiCaseInsensitiveEquals(name, "date") {
                 continue
             }
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            appendUTF8(name, to: &out)
+            out.append(0x3A); out.append(0x20)
+            appendUTF8(value, to: &out)
+            out.append(0x0D); out.append(0x0A)
         }
-        out.append(contentsOf: "Date: ".utf8)
+        appendStatic("Date: ", to: &out)
         out.append(contentsOf: currentDate())
         out.append(contentsOf: "\r\n".utf8)
     }
@@ -228,6 +283,70 @@ func imfFixdate(_ tm: tm) -> String {
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
     return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+}
+
+/// Bytes into a fixed buffer; past its end it only notes the overflow.
+struct HeadWriter {
+    let buf: UnsafeMutableBufferPointer<UInt8>
+    var n = 0
+    var overflow = false
+
+    init(buf: UnsafeMutableBufferPointer<UInt8>) { self.buf = buf }
+
+    @inline(__always) mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !overflow, bytes.count <= buf.count - n else { overflow = true; return }
+        if bytes.count > 0 { (buf.baseAddress! + n).update(from: bytes.baseAddress!, count: bytes.count) }
+        n += bytes.count
+    }
+
+    @inline(__always) mutating func put(_ s: StaticString) {
+        put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always) mutating func put(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ put($0) }) == nil {
+            for b in s.utf8 { byte(b) }
+        }
+    }
+
+    @inline(__always) mutating func byte(_ b: UInt8) {
+        guard !overflow, n < buf.count else { overflow = true; return }
+        buf[n] = b
+        n += 1
+    }
+
+    @inline(__always) mutating func crlf() { byte(0x0D); byte(0x0A) }
+
+    mutating func decimal(_ value: Int) {
+        guard value > 0 else {
+            if value == 0 { byte(0x30) }  // as appendDecimal: nothing for a negative value
+            return
+        }
+        var digits = 0
+        var v = value
+        repeat { digits += 1; v /= 10 } while v > 0
+        guard !overflow, digits <= buf.count - n else { overflow = true; return }
+        v = value
+        for k in stride(from: n + digits - 1, through: n, by: -1) {
+            buf[k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+            v /= 10
+        }
+        n += digits
+    }
+}
+
+/// A literal's bytes, copied in one go.
+@inline(__always)
+func appendStatic(_ s: StaticString, to out: inout [UInt8]) {
+    out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+}
+
+/// A string's bytes, copied in one go (native strings are contiguous UTF-8).
+@inline(__always)
+func appendUTF8(_ s: String, to out: inout [UInt8]) {
+    if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+        out.append(contentsOf: s.utf8)
+    }
 }
 
 @inline(__always)

@@ -14,6 +14,11 @@ final class CurlEasyHandle {
     private(set) var body: [UInt8] = []
     /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
     private(set) var exceededBodyLimit = false
+    /// The transfer under way (or last made) was a GET without a body (set by the transport).
+    var lastWasPlainGet = false
+    /// Its last transfer was a plain GET that succeeded: the options on the handle are those
+    /// of a plain GET, and another one may keep them (`prepareForPlainReuse`).
+    var reusableAsIs = false
 
     init(maxBodyBytes: Int) throws(TransportError) {
         _ = CurlGlobal.initialized
@@ -48,6 +53,17 @@ final class CurlEasyHandle {
         try installCallbacks()
     }
 
+    /// Makes a handle whose last transfer was a plain GET that succeeded ready for another
+    /// one, options kept (curl reuses a handle's options by design; the callbacks and error
+    /// buffer stay set). The caller sets URL, headers and the per-request options again.
+    func prepareForPlainReuse(maxBodyBytes: Int) {
+        responseHeaders = HTTPHeaders()
+        body = []
+        exceededBodyLimit = false
+        errorBuffer[0] = 0
+        self.maxBodyBytes = maxBodyBytes
+    }
+
     deinit {
         curl_easy_cleanup(raw)
         curl_slist_free_all(headerList)
@@ -63,7 +79,8 @@ final class CurlEasyHandle {
 
     /// curl copies string options (all but CURLOPT_POSTFIELDS, which is never used here).
     func set(_ option: CURLoption, _ value: String) throws(TransportError) {
-        try check(cshims_curl_easy_setopt_string(raw, option, value))
+        // withCString: no copy for a native string (the implicit conversion allocates one).
+        try check(value.withCString { cshims_curl_easy_setopt_string(raw, option, $0) })
     }
 
     func set(_ option: CURLoption, offT value: Int64) throws(TransportError) {
@@ -77,16 +94,28 @@ final class CurlEasyHandle {
     /// Takes ownership of a parsed URL; curl reads it (CURLOPT_CURLU) for the whole transfer,
     /// so the host that was vetted is the host that is contacted.
     func setURL(_ parsed: OpaquePointer) throws(TransportError) {
-        curl_url_cleanup(url)
+        let old = url
         url = parsed
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, parsed))
+        curl_url_cleanup(old)
+    }
+
+    /// A URL as a string, for curl to parse (a parsed one set before is dropped first: it
+    /// would take precedence).
+    func setURLString(_ value: String) throws(TransportError) {
+        if let old = url {
+            url = nil
+            try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, nil))
+            curl_url_cleanup(old)
+        }
+        try set(CURLOPT_URL, value)
     }
 
     /// Lines are "Name: value"; "Name:" removes a header curl would add, "Name;" sends it empty.
     func setHeaderLines(_ lines: [String]) throws(TransportError) {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
-            guard let next = curl_slist_append(list, line) else {
+            guard let next = line.withCString({ curl_slist_append(list, $0) }) else {
                 curl_slist_free_all(list)
                 throw .other(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
             }

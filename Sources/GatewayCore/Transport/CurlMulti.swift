@@ -58,7 +58,8 @@ final class CurlMulti {
     }
 
     var activeTransfers: Int { easies.count }
-    var watchedSockets: Int { sockets.count }
+    /// Sockets curl asks to be watched (parked ones, which it dropped, not counted).
+    var watchedSockets: Int { sockets.values.reduce(0) { $0 + ($1.parked ? 0 : 1) } }
 
     func add(_ easy: CurlEasyHandle) throws(TransportError) {
         guard let m = raw else { throw .cancelled }
@@ -88,13 +89,20 @@ final class CurlMulti {
         sockets.removeAll()
         timer?.cancel()
         timer = nil
+        timerDeadline = nil
     }
 
     // MARK: curl → loop (inside curl's callbacks: record, never call back into curl)
 
+    /// curl drops a socket (CURL_POLL_REMOVE) when its transfer ends and asks for it again
+    /// when the next transfer reuses the pooled connection: per transfer an epoll DEL and an
+    /// ADD. Instead a dropped socket is parked: it stays registered, and taking it back costs
+    /// one epoll MOD, which also proves the registration is still the kernel's (curl may have
+    /// closed the socket meanwhile, and the number may belong to a new one). A parked socket
+    /// that becomes ready (the server closed the idle connection) is let go at once.
     private func watch(_ fd: curl_socket_t, what: CInt, known: Bool) -> CInt {
         if what == CURL_POLL_REMOVE {
-            if let w = sockets.removeValue(forKey: fd) { loop.deregister(w.registration) }
+            sockets[fd]?.parked = true
             return 0
         }
         var interest: IOEvents = []
@@ -102,16 +110,21 @@ final class CurlMulti {
         if what & CURL_POLL_OUT != 0 { interest.insert(.writable) }
 
         if let w = sockets[fd] {
-            if known {
+            if known && !w.parked {
                 do {
                     try loop.modify(w.registration, interest: interest)
                     return 0
                 } catch {}
+            } else if w.parked, loop.interest(of: w.registration) != nil,
+                      (try? loop.modify(w.registration, interest: interest, force: true)) != nil {
+                w.parked = false
+                if let m = raw { curl_multi_assign(m, fd, Unmanaged.passUnretained(w).toOpaque()) }
+                return 0
             }
-            // Either the modify failed, or curl calls this a new socket while we still hold
-            // the number: it closed the old one without CURL_POLL_REMOVE and the kernel
-            // handed the fd out again. Forget the old registration (the generation keeps a
-            // late event for it from reaching the new one).
+            // The modify failed, or curl calls this a new socket while we still hold the
+            // number: it closed the old one and the kernel handed the fd out again. Forget
+            // the old registration (the generation keeps a late event for it from reaching
+            // the new one).
             loop.deregister(w.registration)
             sockets[fd] = nil
         }
@@ -126,15 +139,44 @@ final class CurlMulti {
         return 0
     }
 
+    /// A parked socket became ready: curl no longer watches it, so stop watching it too.
+    fileprivate func parkedSocketReady(_ w: CurlSocketWatch) {
+        let fd = w.registration.fd
+        loop.deregister(w.registration)
+        if sockets[fd] === w { sockets[fd] = nil }
+    }
+
+    /// When curl last asked to be called (nil: it asked for no call).
+    private var timerDeadline: LoopInstant?
+
+    /// curl moves its deadline on nearly every call (each transfer it starts or finishes).
+    /// A loop timer already armed for that instant or earlier is kept: when it fires before
+    /// the wanted instant it re-arms for it, without calling curl. So a transfer usually costs
+    /// no timer at all, and cancelled timers do not pile up in the loop's heap.
     private func setTimer(milliseconds ms: Int) {
-        timer?.cancel()
-        timer = nil
-        guard ms >= 0 else { return }
+        guard ms >= 0 else {
+            timerDeadline = nil
+            return
+        }
         // 0 means "now", but not from inside this callback: a zero-delay loop timer runs
         // once the current curl call has returned.
-        timer = loop.schedule(after: .milliseconds(ms)) { [weak self] in
+        let deadline = loop.now() + .milliseconds(ms)
+        timerDeadline = deadline
+        if let armed = timer, !armed.isCancelled, armed.deadline <= deadline { return }
+        armTimer(at: deadline)
+    }
+
+    private func armTimer(at deadline: LoopInstant) {
+        timer?.cancel()
+        timer = loop.schedule(at: deadline) { [weak self] in
             guard let self else { return }
             self.timer = nil
+            guard let wanted = self.timerDeadline else { return }
+            if wanted > self.loop.now() {
+                self.armTimer(at: wanted)
+                return
+            }
+            self.timerDeadline = nil
             self.socketAction(cshims_curl_socket_timeout(), events: 0)
         }
     }
@@ -181,10 +223,16 @@ final class CurlMulti {
 private final class CurlSocketWatch: IOEventHandler {
     weak var multi: CurlMulti?
     var registration = Registration(fd: -1, generation: 0)
+    /// curl said CURL_POLL_REMOVE; still registered with the loop (see `CurlMulti.watch`).
+    var parked = false
 
     init(multi: CurlMulti) { self.multi = multi }
 
     func handleIO(_ events: IOEvents) {
+        if parked {
+            multi?.parkedSocketReady(self)
+            return
+        }
         multi?.socketReady(registration.fd, events)
     }
 }

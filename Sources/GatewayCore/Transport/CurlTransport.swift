@@ -48,13 +48,25 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private let nextID = Atomic<UInt64>(1)
     private let counters = Mutex(CurlTransportStats(activeTransfers: 0, connectionsOpened: 0, completedTransfers: 0))
 
-    private struct Transfer {
+    /// A class: moved between the tables and the finished batch by reference, not copied
+    /// field by field.
+    private final class Transfer {
         let id: UInt64
         let easy: CurlEasyHandle
         let target: VettedURL
         let timeouts: UpstreamTimeouts
         let maxResponseBytes: Int
         let completion: (Result<UpstreamResponse, TransportError>) -> Void
+
+        init(id: UInt64, easy: CurlEasyHandle, target: VettedURL, timeouts: UpstreamTimeouts, maxResponseBytes: Int,
+             completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void) {
+            self.id = id
+            self.easy = easy
+            self.target = target
+            self.timeouts = timeouts
+            self.maxResponseBytes = maxResponseBytes
+            self.completion = completion
+        }
     }
 
     public init(loop: EventLoop, configuration: CurlTransportConfiguration = CurlTransportConfiguration()) throws(TransportError) {
@@ -92,9 +104,16 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         let flag = CancellationFlag()
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (cont: CheckedContinuation<Result<UpstreamResponse, TransportError>, Never>) in
-                loop.execute {
+            // Resumed exactly once: `start` completes every transfer once, by the result or
+            // by `.cancelled`, and `completion` never runs before `start` returns.
+            await withUnsafeContinuation { (cont: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>) in
+                if loop.inEventLoop {
+                    // Already on the loop (a handler task runs on it): no hop.
                     self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
+                } else {
+                    loop.execute {
+                        self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
+                    }
                 }
             }
         } onCancel: {
@@ -128,13 +147,25 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             guard let multi, cancellation?.isCancelled != true else { throw .cancelled }
             let target = try vet(request)
             let easy: CurlEasyHandle
+            let plainGet = request.method == "GET" && request.body.isEmpty
+            var keepsOptions = false
             if let spare = spareHandles.popLast() {
-                try spare.prepareForReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                // A handle whose last transfer was a plain GET that succeeded holds exactly the
+                // options another plain GET needs but for the per-request ones, which
+                // `configure` sets again: no curl_easy_reset, no setting the rest anew.
+                keepsOptions = plainGet && spare.reusableAsIs
+                if keepsOptions {
+                    spare.prepareForPlainReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                } else {
+                    try spare.prepareForReuse(maxBodyBytes: max(0, request.maxResponseBytes))
+                }
                 easy = spare
             } else {
                 easy = try CurlEasyHandle(maxBodyBytes: max(0, request.maxResponseBytes))
             }
-            try configure(easy, for: request, target: target)
+            easy.reusableAsIs = false
+            try configure(easy, for: request, target: target, keepsOptions: keepsOptions)
+            easy.lastWasPlainGet = plainGet
             try multi.add(easy)
             transfers[ObjectIdentifier(easy)] = Transfer(
                 id: id, easy: easy, target: target, timeouts: request.timeouts,
@@ -166,6 +197,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 $0.completedTransfers += 1
                 $0.connectionsOpened += opened
             }
+            easy.reusableAsIs = code == CURLE_OK && easy.lastWasPlainGet
             results.append((t, code == CURLE_OK
                 ? .success(response(from: easy))
                 : .failure(error(for: code, easy: easy, transfer: t))))
@@ -185,24 +217,45 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private func vet(_ request: UpstreamRequest) throws(TransportError) -> VettedURL {
         try request.validateMethod()
         try request.validateHeaders()
-        return try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
+        for origin in vettedOrigins where VettedURL.extends(origin.prefix, request.url) {
+            return VettedURL(trusted: request.url, scheme: origin.scheme)
+        }
+        let vetted = try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
+        if vettedOrigins.count < 16, let prefix = VettedURL.originPrefix(request.url) {
+            vettedOrigins.append((prefix, vetted.scheme))
+        }
+        return vetted
     }
 
-    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL) throws(TransportError) {
-        try easy.set(CURLOPT_NOSIGNAL, 1)
-        try easy.setURL(target.takeHandle())
+    /// `scheme://authority/` of URLs that passed the full check (every upstream's base URL,
+    /// in practice): another URL that starts with one of them and has only plain characters
+    /// after it has the same scheme, host and port, so it skips the parse (curl parses it
+    /// once more anyway). Loop thread only, like everything here.
+    private var vettedOrigins: [(prefix: String, scheme: String)] = []
+
+    /// `keepsOptions`: the handle still holds every option a plain GET sets here from its
+    /// last transfer (also a plain GET); only those that vary by request are set.
+    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL,
+                           keepsOptions: Bool = false) throws(TransportError) {
+        if let parsed = target.takeHandle() { try easy.setURL(parsed) } else { try easy.setURLString(target.url) }
         try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
-        // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
-        try easy.set(CURLOPT_PROXY, "")
-        try easy.set(CURLOPT_FOLLOWLOCATION, 0)
-        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
-        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
-        if let ca = configuration.caInfoPath { try easy.set(CURLOPT_CAINFO, ca) }
-        try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
-        // A build without HTTP/2 refuses this; HTTP/1.1 is then the only choice anyway.
-        try? easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        if !keepsOptions {
+            try easy.set(CURLOPT_NOSIGNAL, 1)
+            // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
+            try easy.set(CURLOPT_PROXY, "")
+            try easy.set(CURLOPT_FOLLOWLOCATION, 0)
+            try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+            try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+            if let ca = configuration.caInfoPath { try easy.set(CURLOPT_CAINFO, ca) }
+            try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+            // A build without HTTP/2 refuses this; HTTP/1.1 is then the only choice anyway.
+            try? easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+            // No proxy is used (above), so no host is exempt from one either: said here, curl
+            // does not read no_proxy/NO_PROXY from the environment for every transfer.
+            try easy.set(CURLOPT_NOPROXY, "")
+        }
         // Wait for a connection that may multiplex rather than open another one.
-        if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) }
+        if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) } else if keepsOptions { try easy.set(CURLOPT_PIPEWAIT, 0) }
 
         let t = request.timeouts
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(t.connect))
@@ -327,8 +380,63 @@ private final class VettedURL {
     private(set) var isTLS = false
     /// Kept to find the query and userinfo again when an error message must be scrubbed
     /// (rare; reading them for every request cost three curl_url_get allocations).
-    private let url: String
+    let url: String
     private var handle: OpaquePointer?
+
+    /// A URL `extends` a vetted origin with: nothing to parse, curl gets the string.
+    init(trusted url: String, scheme: String) {
+        self.url = url
+        self.scheme = scheme
+        isTLS = scheme == "https"
+    }
+
+    /// `http://host:port/` or `https://host:port/` as `url` starts, when its authority is
+    /// plain (letters, digits, `.-:[]`: no userinfo, no escapes) and ends with a slash.
+    static func originPrefix(_ url: String) -> String? {
+        let u = Array(url.utf8)
+        let schemeEnd: Int
+        if u.starts(with: "http://".utf8) { schemeEnd = 7 } else if u.starts(with: "https://".utf8) { schemeEnd = 8 } else { return nil }
+        var i = schemeEnd
+        while i < u.count, u[i] != UInt8(ascii: "/") {
+            let c = u[i]
+            let plain = (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") || c == UInt8(ascii: ":")
+                || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+            guard plain else { return nil }
+            i += 1
+        }
+        guard i > schemeEnd, i < u.count else { return nil }
+        return String(decoding: u[...i], as: UTF8.self)
+    }
+
+    /// Whether `url` is `prefix` followed by path and query characters only (RFC 3986
+    /// unreserved, sub-delims, `:@/?%`): nothing after the prefix can change the authority.
+    static func extends(_ prefix: String, _ url: String) -> Bool {
+        guard url.utf8.count >= prefix.utf8.count else { return false }
+        let answer = url.utf8.withContiguousStorageIfAvailable { u in
+            prefix.utf8.withContiguousStorageIfAvailable { p in
+                memcmp(u.baseAddress!, p.baseAddress!, p.count) == 0 && plainPathBytes(UnsafeBufferPointer(rebasing: u[p.count...]))
+            }
+        }
+        return answer.flatMap { $0 } ?? false
+    }
+
+    private static func plainPathBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in bytes {
+            switch c {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: continue
+            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+                 UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+                 UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+                 UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"),
+                 UInt8(ascii: "%"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
 
     init(_ url: String, allowPlainHTTPToLoopback: Bool) throws(TransportError) {
         self.url = url
@@ -349,10 +457,11 @@ private final class VettedURL {
 
     deinit { curl_url_cleanup(handle) }
 
-    /// Hands the parsed URL over to its new owner (an easy handle); once only.
-    func takeHandle() -> OpaquePointer {
+    /// Hands the parsed URL over to its new owner (an easy handle); once only. nil for a
+    /// URL that was trusted by its origin (`init(trusted:scheme:)`).
+    func takeHandle() -> OpaquePointer? {
         defer { handle = nil }
-        return handle!
+        return handle
     }
 
     /// Query and userinfo: kept out of every error message.
