@@ -12,7 +12,7 @@ import Glibc
     @Test func aVettedOriginDoesNotVouchForAnotherAuthority() async throws {
         let server = try TestHTTPServer(TestHTTPServer.echo)
         defer { server.stop() }
-        let h = try ReuseHarness()
+        let h = try Harness()
         defer { h.close() }
 
         // Vets the origin in full (and remembers it).
@@ -39,7 +39,7 @@ import Glibc
     @Test func methodsAlternatingOnOneHandleSendExactlyWhatEachAsks() async throws {
         let server = try TestHTTPServer(TestHTTPServer.echo)
         defer { server.stop() }
-        let h = try ReuseHarness()
+        let h = try Harness()
         defer { h.close() }
 
         // Sequential calls on one loop reuse one easy handle throughout.
@@ -69,7 +69,7 @@ import Glibc
     @Test func aGetAfterAFailedGetStartsClean() async throws {
         let server = try TestHTTPServer(TestHTTPServer.respond(status: 200, body: Array(repeating: 0x61, count: 100)))
         defer { server.stop() }
-        let h = try ReuseHarness()
+        let h = try Harness()
         defer { h.close() }
 
         let small = await h.outcome(UpstreamRequest(url: server.baseURL + "/big", maxResponseBytes: 10))
@@ -81,7 +81,7 @@ import Glibc
     @Test func aPooledConnectionIsParkedNotWatchedAndTakenBackForTheNextCall() async throws {
         let server = try TestHTTPServer(TestHTTPServer.echo)
         defer { server.stop() }
-        let h = try ReuseHarness()
+        let h = try Harness()
         defer { h.close() }
 
         for i in 0..<5 {
@@ -91,37 +91,5 @@ import Glibc
             #expect(await h.onLoop { $0.watchedSockets } == 0)
         }
         #expect(server.acceptedConnections == 1)
-    }
-}
-
-private final class ReuseHarness: Sendable {
-    let thread: EventLoopThread
-    let transport: CurlTransport
-
-    init() throws {
-        thread = try EventLoopThread(name: "transport-reuse-test")
-        transport = try CurlTransport(loop: thread.loop, configuration: CurlTransportConfiguration(allowPlainHTTPToLoopback: true))
-    }
-
-    func outcome(_ request: UpstreamRequest) async -> Result<UpstreamResponse, TransportError> {
-        do { return .success(try await transport.send(request)) } catch { return .failure(error) }
-    }
-
-    func onLoop<T: Sendable>(_ body: @escaping @Sendable (CurlTransport) -> T) async -> T {
-        let transport = self.transport
-        return await withCheckedContinuation { c in thread.loop.execute { c.resume(returning: body(transport)) } }
-    }
-
-    func close() {
-        let transport = self.transport
-        thread.loop.execute { transport.shutdown() }
-        thread.stopAndJoin()
-    }
-}
-
-private extension Result where Failure == TransportError {
-    var error: TransportError? {
-        if case .failure(let e) = self { return e }
-        return nil
     }
 }

@@ -422,7 +422,7 @@ import Synchronization
 // MARK: harness
 
 /// A loop on its own thread with one transport on it.
-private final class Harness: Sendable {
+final class Harness: Sendable {
     let thread: EventLoopThread
     let transport: CurlTransport
     var loop: EventLoop { thread.loop }
@@ -449,7 +449,7 @@ private final class Harness: Sendable {
 }
 
 extension Result {
-    fileprivate var error: Failure? {
+    var error: Failure? {
         if case .failure(let e) = self { return e }
         return nil
     }

@@ -104,14 +104,8 @@ public struct Router: Sendable {
         }
         // First the routes of this method, in order (the first that binds wins, as it would
         // in one pass over all of them); only when none does, the others, for 405's Allow.
-        var a = 0, b = 0
-        while a < literal.count || b < open.count {
-            let k: Int
-            if b == open.count || (a < literal.count && literal[a] < open[b]) {
-                k = literal[a]; a += 1
-            } else {
-                k = open[b]; b += 1
-            }
+        var first = MergedOrder(literal, open)
+        while let k = first.next() {
             // Fields read in place: copying the route would retain all it holds.
             let m = routes[k].method
             guard m == method || (method == .HEAD && m == .GET) else { continue }
@@ -119,20 +113,30 @@ public struct Router: Sendable {
                 return .found(routes[k].handler, template: routes[k].template, parameters: params)
             }
         }
-        a = 0; b = 0
-        while a < literal.count || b < open.count {
-            let k: Int
-            if b == open.count || (a < literal.count && literal[a] < open[b]) {
-                k = literal[a]; a += 1
-            } else {
-                k = open[b]; b += 1
-            }
+        var second = MergedOrder(literal, open)
+        while let k = second.next() {
             guard Self.bind(routes[k].segments, parts, path) != nil else { continue }
             allowed.append(routes[k].method)
         }
         if allowed.isEmpty { return .notFound }
         if allowed.contains(.GET) && !allowed.contains(.HEAD) { allowed.append(.HEAD) }
         return .methodNotAllowed(allowed: allowed)
+    }
+
+    /// Two ascending lists of route indices walked as one ascending list (insertion order).
+    struct MergedOrder: IteratorProtocol {
+        let a: [Int], b: [Int]
+        var i = 0, j = 0
+        init(_ a: [Int], _ b: [Int]) { self.a = a; self.b = b }
+        mutating func next() -> Int? {
+            if j == b.count || (i < a.count && a[i] < b[j]) {
+                guard i < a.count else { return nil }
+                i += 1
+                return a[i - 1]
+            }
+            j += 1
+            return b[j - 1]
+        }
     }
 
     /// The path's non-empty segments between slashes, found on the UTF-8 bytes (a slash is
