@@ -17,23 +17,10 @@ func argument(_ name: String) -> String? {
     return args[i + 1]
 }
 
-func readFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n <= 0 { break }
-        out += buf[0..<n]
-    }
-    return out
-}
-
 let port = Int(argument("--port") ?? "18081") ?? 18081
 let loopCount = Int(argument("--loops") ?? "1") ?? 1
 let upstream = argument("--upstream")
-guard let payload = readFile(argument("--payload") ?? "bench/payload.json") else {
+guard let payload = readFileBytes(argument("--payload") ?? "bench/payload.json") else {
     print("cannot read --payload")
     exit(2)
 }

@@ -34,17 +34,14 @@ func loadConfig(_ file: String?) -> GatewayConfig {
     do {
         return try GatewayConfig.load(file: file ?? env["CRMGW_CONFIG"], environment: env)
     } catch {
-        FileHandleStderr.write("crm-gateway: " + error.description + "\n")
+        printError("crm-gateway: " + error.description + "\n")
         exit(2)
     }
 }
 
-enum FileHandleStderr {
-    static func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    }
-}
+
+/// A line for the operator on stderr (the same writer the logs use).
+func printError(_ s: String) { LogSink.standardError.write(Array(s.utf8)) }
 
 func bootstrapLogging(_ config: GatewayConfig) -> Logger {
     let level = config.log.level
@@ -135,7 +132,7 @@ struct Serve: ParsableCommand {
         if let eventsDb { options.eventStorePath = eventsDb }
         if !corsOrigins.isEmpty { options.cors.allowedOrigins = corsOrigins }
         if let refusal = options.refusalToListen {
-            FileHandleStderr.write("crm-gateway: " + refusal + "\n")
+            printError("crm-gateway: " + refusal + "\n")
             throw ExitCode(2)
         }
         let listenHost = options.address.host
@@ -183,11 +180,11 @@ struct CheckConfig: ParsableCommand {
         let (settings, options) = source.load()
         print(settings.rendered(host: options.address.host, port: options.address.port), terminator: "")
         if let refusal = options.refusalToListen {
-            FileHandleStderr.write("crm-gateway: " + refusal + "\n")
+            printError("crm-gateway: " + refusal + "\n")
             throw ExitCode(2)
         }
         if options.upstreams.isEmpty {
-            FileHandleStderr.write("crm-gateway: note: no upstream is configured; /readyz will answer 503 (serve --sandbox uses the emulators)\n")
+            printError("crm-gateway: note: no upstream is configured; /readyz will answer 503 (serve --sandbox uses the emulators)\n")
         }
     }
 }

@@ -98,18 +98,7 @@ public struct GatewayConfig: Sendable {
     }
 
     public static func readTextFile(_ path: String) -> String? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n > 0 { bytes.append(contentsOf: buf[0..<n]) }
-            if n < buf.count { break }
-            if bytes.count > 16 << 20 { return nil }
-        }
-        if ferror(f) != 0 { return nil }
-        return String(validating: bytes, as: UTF8.self)
+        readFileBytes(path).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     // MARK: sections
