@@ -53,7 +53,7 @@ public struct GatewayOptions: Sendable {
 
     /// Why this listener must not start: beyond loopback with no client keys, unless allowed.
     public var refusalToListen: String? {
-        guard !GatewayConfig.isLoopbackHost(address.host), clients.isEmpty, !allowUnauthenticated else { return nil }
+        guard !isLoopbackHost(address.host), clients.isEmpty, !allowUnauthenticated else { return nil }
         return "refusing to listen on \(address.host) without client API keys: configure `clients` (see `crm-gateway keys generate`), or run open with --allow-unauthenticated (server.allow_unauthenticated: true)"
     }
 }

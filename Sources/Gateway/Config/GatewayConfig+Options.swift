@@ -79,7 +79,7 @@ extension GatewayConfig {
         line(1, "allow_credentials: \(cors.allowCredentials)")
         line(1, "max_age: " + ConfigValues.format(.seconds(cors.maxAge)))
         if clients.isEmpty {
-            line(0, "clients: []  # " + (GatewayConfig.isLoopbackHost(host ?? server.host) ? "loopback: calls need no key" : "no keys"))
+            line(0, "clients: []  # " + (isLoopbackHost(host ?? server.host) ? "loopback: calls need no key" : "no keys"))
         } else {
             line(0, "clients:")
             for c in clients {

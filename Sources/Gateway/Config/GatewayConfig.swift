@@ -323,9 +323,4 @@ public struct GatewayConfig: Sendable {
         if authority.hasPrefix("[") { return String(authority.dropFirst().prefix { $0 != "]" }) }
         return String(authority.prefix { $0 != ":" })
     }
-
-    public static func isLoopbackHost(_ host: String) -> Bool {
-        let h = host.lowercased()
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
 }

@@ -450,7 +450,7 @@ private final class VettedURL {
         isTLS = scheme == "https"
         guard scheme == "https" || scheme == "http" else { throw .schemeNotAllowed(scheme) }
         guard let host = Self.part(h, CURLUPART_HOST), !host.isEmpty else { throw .invalidURL("no host") }
-        if scheme == "http" && !(allowPlainHTTPToLoopback && isLoopback(host)) {
+        if scheme == "http" && !(allowPlainHTTPToLoopback && isLoopbackHost(host)) {
             throw .schemeNotAllowed(scheme)
         }
     }
@@ -484,14 +484,17 @@ private final class VettedURL {
     }
 }
 
-/// 127.0.0.0/8, ::1 and the name localhost (which curl resolves to loopback itself).
-/// Literal addresses only: any other name could resolve anywhere.
-private func isLoopback(_ host: String) -> Bool {
+/// 127.0.0.0/8, ::1 (bare or in URL brackets) and the name localhost (which curl resolves
+/// to loopback itself). Literal addresses only: any other name could resolve anywhere.
+/// The one loopback test: the transport's plain-http rule, the configuration's base URLs and
+/// the listener's "keys required beyond loopback" rule all use it.
+public func isLoopbackHost(_ host: String) -> Bool {
     let h = host.lowercased()
     if h == "localhost" { return true }
-    if h.hasPrefix("[") && h.hasSuffix("]") {
+    if h.contains(":") {
+        let bare = h.hasPrefix("[") && h.hasSuffix("]") ? String(h.dropFirst().dropLast()) : h
         var a6 = in6_addr()
-        guard inet_pton(AF_INET6, String(h.dropFirst().dropLast()), &a6) == 1 else { return false }
+        guard inet_pton(AF_INET6, bare, &a6) == 1 else { return false }
         return withUnsafeBytes(of: &a6) { b in b.prefix(15).allSatisfy { $0 == 0 } && b[15] == 1 }
     }
     var a4 = in_addr()

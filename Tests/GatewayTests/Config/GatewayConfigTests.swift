@@ -203,6 +203,7 @@ import Testing
         ("upstreams: {pipedrive: {credential: x}}", [:], "upstreams.pipedrive.base_url", "is required"),
         ("upstreams: {pipedrive: {base_url: https://a.pipedrive.com}}", [:], "upstreams.pipedrive.credential", "is required"),
         ("upstreams: {pipedrive: {base_url: http://a.pipedrive.com, credential: x}}", [:], "upstreams.pipedrive.base_url", "https"),
+        ("upstreams: {pipedrive: {base_url: http://127.evil.example, credential: x}}", [:], "upstreams.pipedrive.base_url", "https"),
         ("upstreams: {pipedrive: {base_url: https://user@a.pipedrive.com, credential: x}}", [:], "upstreams.pipedrive.base_url", "userinfo"),
         ("upstreams: {pipedrive: {base_url: https://a.pipedrive.com, credential: x, credential_file: /f}}", [:], "upstreams.pipedrive.credential", "not both"),
         ("upstreams: {pipedrive: {base_url: https://a.pipedrive.com, credential_file: /missing}}", [:], "upstreams.pipedrive.credential_file", "cannot read /missing"),
