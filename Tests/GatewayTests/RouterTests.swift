@@ -54,4 +54,42 @@ import GatewayCore
         guard case .notFound = router.match(method: .GET, path: "/contactsx") else { Issue.record("matched"); return }
         guard case .notFound = router.match(method: .GET, path: "/contacts/1/2") else { Issue.record("matched"); return }
     }
+
+    @Test func threeOrMoreParametersAreAllBoundInTemplateOrder() {
+        var r = Router()
+        r.add(.GET, "/a/{x}/{y}/{z}/{w}", .sync { _, _ in HTTPResponse(status: 200) })
+        guard case .found(_, _, let p) = r.match(method: .GET, path: "/a/1/two/%33/four") else { Issue.record("no match"); return }
+        #expect(p["x"] == "1" && p["y"] == "two" && p["z"] == "3" && p["w"] == "four")
+        #expect(p["v"] == nil)
+        #expect(p.count == 4)
+        #expect(p.pairs.map(\.name) == ["x", "y", "z", "w"])
+        #expect(p == ["w": "four", "z": "3", "y": "two", "x": "1"])
+        #expect(p != ["x": "1", "y": "two", "z": "3"])
+        #expect(p.dictionary == ["x": "1", "y": "two", "z": "3", "w": "four"])
+    }
+
+    @Test func pathParametersSetReplaceAndRemove() {
+        var p: PathParameters = ["a": "1", "b": "2", "c": "3"]
+        p["b"] = "two"
+        p["c"] = "three"
+        p["d"] = "4"
+        #expect(p.pairs.map(\.value) == ["1", "two", "three", "4"])
+        p["a"] = nil
+        #expect(p.pairs.map(\.name) == ["b", "c", "d"])
+        #expect(p["a"] == nil && p["b"] == "two" && p.count == 3)
+        #expect(PathParameters().isEmpty && !p.isEmpty)
+    }
+
+    @Test func firstSegmentsSharingAPrefixOrLengthAreKeptApart() {
+        var r = Router()
+        r.add(.GET, "/deal", .sync { _, _ in HTTPResponse(status: 201) })
+        r.add(.GET, "/deals", .sync { _, _ in HTTPResponse(status: 202) })
+        r.add(.GET, "/notes", .sync { _, _ in HTTPResponse(status: 203) })
+        r.add(.GET, "/deals/{id}", .sync { _, _ in HTTPResponse(status: 204) })
+        for (path, template) in [("/deal", "/deal"), ("/deals", "/deals"), ("/notes", "/notes"), ("/deals/x", "/deals/{id}")] {
+            guard case .found(_, let t, _) = r.match(method: .GET, path: path) else { Issue.record("no match for \(path)"); continue }
+            #expect(t == template)
+        }
+        guard case .notFound = r.match(method: .GET, path: "/notez") else { Issue.record("matched"); return }
+    }
 }

@@ -32,12 +32,13 @@ public final class RequestRecord: Sendable {
 
     /// Longest a request waits for the limiter unless it asks for less (§6).
     public static let defaultWait: Duration = .seconds(10)
+    static let defaultWaitNanoseconds = UInt64(defaultWait.nanoseconds)
 
     /// Reads the client's preferences from the request head.
     public convenience init(request: HTTPRequest) {
         let h = request.headers
         if !h.contains("Cache-Control") && !h.contains("Pragma") && !h.contains("Prefer") {
-            self.init(deadline: request.receivedAt + Self.defaultWait)
+            self.init(deadline: request.receivedAt.adding(nanoseconds: Self.defaultWaitNanoseconds))
             return
         }
         let cc = (request.headers.values("Cache-Control") + request.headers.values("Pragma")).joined(separator: ",").lowercased()

@@ -13,6 +13,8 @@ public final class GatewayResponder: HTTPResponder {
     /// carry validators, and whether it is open to callers without a key (a responder lives on
     /// one loop, so no lock).
     private var routeInfo: [String: [String: RouteInfo]] = [:]
+    /// The same for a request of the route's own method, by route index (no hashing).
+    private var routeInfoByIndex: [RouteInfo?]
 
     struct RouteInfo {
         var label: String
@@ -29,6 +31,7 @@ public final class GatewayResponder: HTTPResponder {
         self.auth = auth
         self.accessLog = accessLog
         self.cors = cors
+        self.routeInfoByIndex = Array(repeating: nil, count: router.routeCount)
     }
 
     /// Counts, logs and sends one answer (on this loop).
@@ -46,7 +49,7 @@ public final class GatewayResponder: HTTPResponder {
             return done(preflight, "preflight", request, requestID, client: nil, record: nil, writer: writer)
         }
         let writer = cors.isEnabled ? writer.finishing { [cors, origin = request.headers["Origin"]] in cors.applied(to: $0, origin: origin) } : writer
-        switch router.match(method: request.method, path: request.path) {
+        switch router.locate(method: request.method, path: request.path) {
         case .notFound:
             done(Problem(status: 404, detail: "no route for \(request.path)").response(requestID: requestID),
                  "unmatched", request, requestID, client: nil, record: nil, writer: writer)
@@ -54,8 +57,9 @@ public final class GatewayResponder: HTTPResponder {
             var r = Problem(status: 405, detail: "\(request.method.rawValue) is not allowed here").response(requestID: requestID)
             r.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             done(r, "unmatched", request, requestID, client: nil, record: nil, writer: writer)
-        case .found(let handler, let template, let params):
-            let info = self.info(request.method, template)
+        case .found(let index, let params):
+            let handler = router.handler(at: index)
+            let info = self.info(request.method, index)
             let route = info.label
             let validators = info.validators
             var client: String?
@@ -81,7 +85,7 @@ public final class GatewayResponder: HTTPResponder {
                 }
             case .cached(let fast, let h):
                 if let hit = fast(request, ctx) {
-                    let r = finishResponse(hit, request, ctx, validators: validators)
+                    let r = finishResponse(consume hit, request, ctx, validators: validators)
                     done(r, route, request, requestID, client: client, record: ctx.record, writer: writer)
                     return
                 }
@@ -98,7 +102,7 @@ public final class GatewayResponder: HTTPResponder {
                     writer.finishing { [loop, record = ctx.record, client] r in
                         loop.execute {
                             log.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
-                                          seconds: Double((loop.now() - request.receivedAt).nanoseconds) / 1e9,
+                                          seconds: loop.now().seconds(since: request.receivedAt),
                                           client: client, record: record, cacheStatus: nil), loop: loop)
                         }
                         return r
@@ -109,13 +113,16 @@ public final class GatewayResponder: HTTPResponder {
         }
     }
 
-    private func info(_ method: HTTPMethod, _ template: String) -> RouteInfo {
-        if let known = routeInfo[template]?[method.rawValue] { return known }
+    private func info(_ method: HTTPMethod, _ index: Int) -> RouteInfo {
+        let own = router.method(at: index) == method
+        if own, let known = routeInfoByIndex[index] { return known }
+        let template = router.template(at: index)
+        if !own, let known = routeInfo[template]?[method.rawValue] { return known }
         // Validators (ETag, 304) on the unified API's reads, as openapi.yaml documents them.
         let info = RouteInfo(label: method.rawValue + " " + template,
                              validators: unifiedReadPrefixes.contains { template.hasPrefix($0) },
                              open: Self.isOpenRoute(template))
-        routeInfo[template, default: [:]][method.rawValue] = info
+        if own { routeInfoByIndex[index] = info } else { routeInfo[template, default: [:]][method.rawValue] = info }
         return info
     }
 
@@ -140,14 +147,14 @@ let unifiedReadPrefixes = ["/contacts", "/companies", "/deals", "/pipelines", "/
 
 /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}`.
 func countRequest(_ metrics: MetricsRegistry?, _ loop: EventLoop, _ route: String, _ request: HTTPRequest, _ status: Int) {
-    metrics?.countRequest(route: route, status: status, seconds: Double((loop.now() - request.receivedAt).nanoseconds) / 1e9)
+    metrics?.countRequest(route: route, status: status, seconds: loop.now().seconds(since: request.receivedAt))
 }
 
 /// Metrics and the access-log line of one answered request.
 func conclude(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String, client: String?,
               record: RequestRecord?, metrics: MetricsRegistry?, loop: EventLoop, accessLog: AccessLog?) {
     guard metrics != nil || accessLog != nil else { return }
-    let seconds = Double((loop.now() - request.receivedAt).nanoseconds) / 1e9
+    let seconds = loop.now().seconds(since: request.receivedAt)
     metrics?.countRequest(route: route, status: r.status, seconds: seconds)
     accessLog?.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
                          seconds: seconds, client: client, record: record, cacheStatus: r.headers["Cache-Status"]), loop: loop)
@@ -155,8 +162,10 @@ func conclude(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requ
 
 /// Headers every answer gets: the request id; for reads, `Cache-Status` and `Age` from
 /// the upstream cache, a validator (`ETag`), and a 304 when the client already has it.
-func finishResponse(_ response: HTTPResponse, _ request: HTTPRequest, _ ctx: RequestContext, validators: Bool = true) -> HTTPResponse {
-    var r = response
+func finishResponse(_ response: consuming HTTPResponse, _ request: HTTPRequest, _ ctx: RequestContext, validators: Bool = true) -> HTTPResponse {
+    // Taken, not borrowed: the headers are then unique here and grow in place (a borrowed
+    // answer's fields were copied whole by the first replaceOrAdd).
+    var r = consume response
     r.headers.replaceOrAdd("X-Request-Id", ctx.requestID)
     if let wait = ctx.record.appliedWait { r.headers.replaceOrAdd("Preference-Applied", "wait=\(wait)") }
     guard request.method == .GET || request.method == .HEAD else { return r }

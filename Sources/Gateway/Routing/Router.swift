@@ -6,13 +6,13 @@ import GatewayCore
 /// What a handler gets besides the request.
 public struct RequestContext: Sendable {
     public let requestID: String
-    public let pathParameters: [String: String]
+    public let pathParameters: PathParameters
     public let loop: EventLoop
     /// What the request did upstream (cache outcomes) and what it asked of the layers in
     /// front of the upstreams.
     public var record = RequestRecord()
 
-    public init(requestID: String, pathParameters: [String: String], loop: EventLoop, record: RequestRecord = RequestRecord()) {
+    public init(requestID: String, pathParameters: PathParameters, loop: EventLoop, record: RequestRecord = RequestRecord()) {
         self.requestID = requestID
         self.pathParameters = pathParameters
         self.loop = loop
@@ -56,7 +56,9 @@ public struct Router: Sendable {
     /// Route indices by their first segment when it is a literal, and the routes whose first
     /// segment is not (a parameter, a rest) or that have none: `match` only tries those that
     /// can bind, in the order they were added.
-    private var byFirstLiteral: [String: [Int]] = [:]
+    /// (A list, not a dictionary: a path's first segment is compared by length and bytes
+    /// against a few dozen literals without building a String or hashing it.)
+    private var byFirstLiteral: [(literal: String, routes: [Int])] = []
     private var openFirst: [Int] = []
     private var rootRoutes: [Int] = []
 
@@ -72,7 +74,8 @@ public struct Router: Sendable {
         routes.append(Route(method: method, template: template, segments: segs, handler: handler))
         switch segs.first {
         case nil: rootRoutes.append(i)
-        case .literal(let l)?: byFirstLiteral[l, default: []].append(i)
+        case .literal(let l)?:
+            if let k = byFirstLiteral.firstIndex(where: { $0.literal == l }) { byFirstLiteral[k].routes.append(i) } else { byFirstLiteral.append((l, [i])) }
         case .parameter?, .rest?: openFirst.append(i)
         }
     }
@@ -83,12 +86,33 @@ public struct Router: Sendable {
     }
 
     public enum Match {
-        case found(RouteHandler, template: String, parameters: [String: String])
+        case found(RouteHandler, template: String, parameters: PathParameters)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
     }
 
     public func match(method: HTTPMethod, path: String) -> Match {
+        switch locate(method: method, path: path) {
+        case .found(let k, let params): return .found(routes[k].handler, template: routes[k].template, parameters: params)
+        case .methodNotAllowed(let allowed): return .methodNotAllowed(allowed: allowed)
+        case .notFound: return .notFound
+        }
+    }
+
+    /// `match`, naming the route by its index (`routes[index]`, `routeCount`): the responder
+    /// keeps per-route facts in an array by it.
+    enum Location {
+        case found(index: Int, parameters: PathParameters)
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    var routeCount: Int { routes.count }
+    func handler(at index: Int) -> RouteHandler { routes[index].handler }
+    func template(at index: Int) -> String { routes[index].template }
+    func method(at index: Int) -> HTTPMethod { routes[index].method }
+
+    func locate(method: HTTPMethod, path: String) -> Location {
         let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
         // The candidates: routes whose first literal is the path's first segment, and those
@@ -96,7 +120,7 @@ public struct Router: Sendable {
         let literal: [Int]
         let open: [Int]
         if let first = parts.first {
-            literal = byFirstLiteral[String(first)] ?? []
+            literal = byFirstLiteral.first { utf8Equal(first, $0.literal) }?.routes ?? []
             open = openFirst
         } else {
             literal = rootRoutes
@@ -110,7 +134,7 @@ public struct Router: Sendable {
             let m = routes[k].method
             guard m == method || (method == .HEAD && m == .GET) else { continue }
             if let params = Self.bind(routes[k].segments, parts, path) {
-                return .found(routes[k].handler, template: routes[k].template, parameters: params)
+                return .found(index: k, parameters: params)
             }
         }
         var second = MergedOrder(literal, open)
@@ -172,7 +196,7 @@ public struct Router: Sendable {
         return out
     }
 
-    private static func bind(_ segments: [Segment], _ parts: [Substring], _ path: String) -> [String: String]? {
+    private static func bind(_ segments: [Segment], _ parts: [Substring], _ path: String) -> PathParameters? {
         // The shape first (segment count, literals), so a route that cannot bind costs no
         // decoding and no dictionary.
         var hasRest = false
@@ -181,7 +205,7 @@ public struct Router: Sendable {
         for (k, seg) in segments.enumerated() {
             if case .literal(let l) = seg, !utf8Equal(parts[k], l) { return nil }
         }
-        var params: [String: String] = [:]
+        var params = PathParameters()
         var i = 0
         for (k, seg) in segments.enumerated() {
             switch seg {
@@ -190,7 +214,7 @@ public struct Router: Sendable {
                 i += 1
             case .parameter(let name):
                 guard i < parts.count, let v = percentDecoded(parts[i]) else { return nil }
-                params[name] = v
+                params.append(name, v)
                 i += 1
             case .rest(let name):
                 guard k == segments.count - 1, i < parts.count else { return nil }
@@ -200,9 +224,9 @@ public struct Router: Sendable {
                 var bytes = 0
                 for p in parts[i...] { bytes += p.utf8.count }
                 if whole.utf8.count == bytes + (parts.count - i - 1) {
-                    params[name] = String(whole)
+                    params.append(name, String(whole))
                 } else {
-                    params[name] = parts[i...].joined(separator: "/")
+                    params.append(name, parts[i...].joined(separator: "/"))
                 }
                 i = parts.count
             }
@@ -226,5 +250,10 @@ func utf8Equal(_ a: Substring, _ b: String) -> Bool {
 
 /// Decodes %XX escapes in a path segment; nil for a malformed escape or invalid UTF-8.
 func percentDecoded(_ s: Substring) -> String? {
-    FormEncoding.percentDecoded(s, plusIsSpace: false)
+    // Most segments have no escape: one memchr over the contiguous bytes, then a copy.
+    let plain = s.utf8.withContiguousStorageIfAvailable { b in
+        b.isEmpty || memchr(b.baseAddress!, Int32(UInt8(ascii: "%")), b.count) == nil
+    }
+    if plain == true { return String(s) }
+    return FormEncoding.percentDecoded(s, plusIsSpace: false)
 }

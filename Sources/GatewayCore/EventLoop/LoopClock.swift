@@ -25,6 +25,21 @@ public struct LoopInstant: Comparable, Hashable, Sendable, CustomStringConvertib
 
     public static let distantFuture = LoopInstant(nanoseconds: .max)
 
+    /// Seconds from `earlier` to this instant (negative if it is later), without building a
+    /// `Duration` (whose nanoseconds go through 128-bit arithmetic).
+    @inlinable
+    public func seconds(since earlier: LoopInstant) -> Double {
+        nanoseconds >= earlier.nanoseconds ? Double(nanoseconds - earlier.nanoseconds) / 1e9
+            : -Double(earlier.nanoseconds - nanoseconds) / 1e9
+    }
+
+    /// This instant plus a non-negative number of nanoseconds, saturating.
+    @inlinable
+    public func adding(nanoseconds ns: UInt64) -> LoopInstant {
+        let (sum, overflow) = nanoseconds.addingReportingOverflow(ns)
+        return LoopInstant(nanoseconds: overflow ? .max : sum)
+    }
+
     public var description: String { "\(Double(nanoseconds) / 1e9)s" }
 }
 

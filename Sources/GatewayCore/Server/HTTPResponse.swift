@@ -142,6 +142,19 @@ public enum HTTPStatus {
 
 /// Writes responses into a byte buffer. Keeps the `Date` value for the current second,
 /// so formatting costs one gmtime per second, not per response.
+/// Content-Length, Connection, Transfer-Encoding and Date are the server's to write; a
+/// response's own are left out. The length is checked first: most names have none of the four.
+@inline(__always)
+func isServerFramingHeader(_ name: String) -> Bool {
+    switch name.utf8.count {
+    case 4: return asciiCaseInsensitiveEquals(name, "date")
+    case 10: return asciiCaseInsensitiveEquals(name, "connection")
+    case 14: return asciiCaseInsensitiveEquals(name, "content-length")
+    case 17: return asciiCaseInsensitiveEquals(name, "transfer-encoding")
+    default: return false
+    }
+}
+
 struct ResponseEncoder {
     private var dateSecond: Int = -1
     private var dateValue: [UInt8] = []
@@ -167,8 +180,7 @@ struct ResponseEncoder {
             w.crlf()
             for i in response.headers.fields.indices {
                 let name = response.headers.fields[i].name
-                if asciiCaseInsensitiveEquals(name, "content-length") || asciiCaseInsensitiveEquals(name, "connection")
-                    || asciiCaseInsensitiveEquals(name, "transfer-encoding") || asciiCaseInsensitiveEquals(name, "date") {
+                if isServerFramingHeader(name) {
                     continue
                 }
                 w.put(name)
@@ -251,8 +263,7 @@ struct ResponseEncoder {
         out.append(0x0D); out.append(0x0A)
         for (name, value) in response.headers {
             // Framing and connection headers are the server's to set.
-            if asciiCaseInsensitiveEquals(name, "content-length") || asciiCaseInsensitiveEquals(name, "connection")
-                || asciiCaseInsensitiveEquals(name, "transfer-encoding") || asciiCaseInsensitiveEquals(name, "date") {
+            if isServerFramingHeader(name) {
                 continue
             }
             appendUTF8(name, to: &out)

@@ -112,7 +112,7 @@ public struct EmulatorRoutes {
         case .found(_, let template, let params):
             let m = method == .HEAD ? HTTPMethod.GET : method
             guard let e = entries["\(m.rawValue) \(template)"] ?? entries["\(method.rawValue) \(template)"] else { return .notFound }
-            return .found(operation: e.operation, parameters: params, handler: e.handler)
+            return .found(operation: e.operation, parameters: params.dictionary, handler: e.handler)
         }
     }
 }

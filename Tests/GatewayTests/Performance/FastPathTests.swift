@@ -99,7 +99,7 @@ struct FastPathTests {
         return r
     }()
 
-    func status(_ method: HTTPMethod, _ path: String) -> (Int, [String: String])? {
+    func status(_ method: HTTPMethod, _ path: String) -> (Int, PathParameters)? {
         guard case .found(let handler, _, let params) = router.match(method: method, path: path),
               case .sync(let h) = handler else { return nil }
         let ctx = RequestContext(requestID: "t", pathParameters: params, loop: try! EventLoop())
