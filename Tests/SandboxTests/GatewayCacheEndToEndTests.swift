@@ -16,6 +16,11 @@ struct GatewayCacheEndToEndTests {
         // Age is wall-clock seconds since the fetch: present and within the 30 s TTL of contacts.
         let age = try #require(second.headers["Age"].flatMap { Int($0) })
         #expect((0...30).contains(age))
+        // A hit (the rendered fast path) carries each per-answer header once, its own.
+        for name in ["Cache-Status", "Age", "X-Request-Id", "ETag", "Content-Type"] {
+            #expect(second.headers.values(name).count == 1, "\(name)")
+        }
+        #expect(second.headers["X-Request-Id"] != first.headers["X-Request-Id"])
         #expect(second.json == first.json)
         #expect(try await fx.upstreamCalls("pipedrive", "persons.get") == 1)
         // The client's validator gives a 304 without a body.

@@ -57,6 +57,16 @@ public final class MetricsRegistry: Sendable {
     }
 
     /// Slots of one route's request series: the duration histogram's, and the counter's by status.
+    public struct RequestSeriesSlots: Sendable {
+        var duration = -1
+        var byStatus: [(status: Int, slot: Int)] = []
+        public init() {}
+        func counter(_ status: Int) -> Int? {
+            for e in byStatus where e.status == status { return e.slot }
+            return nil
+        }
+    }
+
     struct RouteSlots {
         var duration: Int
         var byStatus: [Int: Int] = [:]
@@ -115,6 +125,27 @@ public final class MetricsRegistry: Sendable {
     /// `crmgw_requests_total{route,code}` and `crmgw_request_duration_seconds{route}` in one
     /// lock (every request does this). After a route's first answer with a status, this is
     /// one lookup by route and one by status, no label set built or hashed.
+    /// `countRequest` for a caller that keeps the route's slots (`RequestSeriesSlots`, one per
+    /// route and caller): after the first request of a status, no dictionary lookup.
+    public func countRequest(route: String, status: Int, seconds: Double, slots cached: inout RequestSeriesSlots) {
+        let counter = cached.counter(status)
+        if cached.duration >= 0, let counter {
+            state.withLock { s in
+                guard let fc = s.requestsFamily, let fh = s.durationFamily else { return }
+                s.families[fc].family.counters[counter] += 1
+                s.families[fh].family.observe(seconds, slot: cached.duration)
+            }
+            return
+        }
+        countRequest(route: route, status: status, seconds: seconds)
+        state.withLock { s in
+            guard s.requestsFamily != nil, s.durationFamily != nil, let slots = s.routeSlots[route],
+                  let c = slots.byStatus[status], slots.duration >= 0 else { return }
+            cached.duration = slots.duration
+            cached.byStatus.append((status, c))
+        }
+    }
+
     public func countRequest(route: String, status: Int, seconds: Double) {
         state.withLock { s in
             guard let fc = s.requestsFamily, let fh = s.durationFamily else {

@@ -51,6 +51,9 @@ public final class RenderedCache: Sendable {
     /// Keeps a 200 answer built only from fresh, stored upstream answers (`sources`: their keys).
     public func store(_ key: String, response: HTTPResponse, sources: [String]) {
         guard !sources.isEmpty else { return }
+        // What each hit sets for itself is not kept (a hit then adds it without a search).
+        var response = response
+        for name in ["Cache-Status", "Age", "X-Request-Id"] { response.headers.remove(name) }
         let cost = key.utf8.count + response.body.count + sources.reduce(0) { $0 + $1.utf8.count } + 256
         guard cost <= maxBytes / 8 else { return }
         state.withLock { s in

@@ -21,6 +21,8 @@ public final class GatewayResponder: HTTPResponder {
         var validators: Bool
         var open: Bool
     }
+    /// The metrics slots of each route's synchronous answers, by route index.
+    private var seriesSlots: [MetricsRegistry.RequestSeriesSlots]
 
     public init(router: Router, loop: EventLoop, metrics: MetricsRegistry? = nil,
                 auth: ClientAuthenticator = ClientAuthenticator(keys: []), accessLog: AccessLog? = nil,
@@ -32,12 +34,21 @@ public final class GatewayResponder: HTTPResponder {
         self.accessLog = accessLog
         self.cors = cors
         self.routeInfoByIndex = Array(repeating: nil, count: router.routeCount)
+        self.seriesSlots = Array(repeating: .init(), count: router.routeCount)
     }
 
     /// Counts, logs and sends one answer (on this loop).
     private func done(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String,
-                      client: String?, record: RequestRecord?, writer: HTTPResponseWriter) {
-        conclude(r, route, request, requestID, client: client, record: record, metrics: metrics, loop: loop, accessLog: accessLog)
+                      client: String?, record: RequestRecord?, writer: HTTPResponseWriter, routeIndex: Int? = nil) {
+        if let routeIndex, let metrics {
+            // A matched route's series by its kept slots (no lookup by label); the log as usual.
+            let seconds = loop.now().seconds(since: request.receivedAt)
+            metrics.countRequest(route: route, status: r.status, seconds: seconds, slots: &seriesSlots[routeIndex])
+            accessLog?.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
+                                 seconds: seconds, client: client, record: record, cacheStatus: r.headers["Cache-Status"]), loop: loop)
+        } else {
+            conclude(r, route, request, requestID, client: client, record: record, metrics: metrics, loop: loop, accessLog: accessLog)
+        }
         writer.send(r)
     }
 
@@ -60,6 +71,8 @@ public final class GatewayResponder: HTTPResponder {
         case .found(let index, let params):
             let handler = router.handler(at: index)
             let info = self.info(request.method, index)
+            // The kept metrics slots are per route label: a HEAD on a GET route has its own.
+            let ownIndex: Int? = router.method(at: index) == request.method ? index : nil
             let route = info.label
             let validators = info.validators
             var client: String?
@@ -75,7 +88,7 @@ public final class GatewayResponder: HTTPResponder {
             switch handler {
             case .sync(let h):
                 let r = finishResponse(h(request, ctx), request, ctx, validators: validators)
-                done(r, route, request, requestID, client: client, record: ctx.record, writer: writer)
+                done(r, route, request, requestID, client: client, record: ctx.record, writer: writer, routeIndex: ownIndex)
             case .async(let h):
                 Task(executorPreference: loop) { [request, ctx, metrics, loop, validators, accessLog, client] in
                     let answer = await h(request, ctx)
@@ -86,7 +99,7 @@ public final class GatewayResponder: HTTPResponder {
             case .cached(let fast, let h):
                 if let hit = fast(request, ctx) {
                     let r = finishResponse(consume hit, request, ctx, validators: validators)
-                    done(r, route, request, requestID, client: client, record: ctx.record, writer: writer)
+                    done(r, route, request, requestID, client: client, record: ctx.record, writer: writer, routeIndex: ownIndex)
                     return
                 }
                 Task(executorPreference: loop) { [request, ctx, metrics, loop, validators, accessLog, client] in

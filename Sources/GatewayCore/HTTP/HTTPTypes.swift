@@ -215,10 +215,15 @@ public struct HTTPRequestHead: Sendable, Equatable {
     }
 }
 
-@inlinable
+/// The lengths first, inline (most names compared differ in length), then the bytes.
+@inlinable @inline(__always)
 func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && asciiCaseInsensitiveEqualBytes(a, b)
+}
+
+@usableFromInline
+func asciiCaseInsensitiveEqualBytes(_ a: String, _ b: String) -> Bool {
     let a = a.utf8, b = b.utf8
-    guard a.count == b.count else { return false }
     // Native strings (all of them here) are contiguous UTF-8: compare the bytes directly.
     if let same = a.withContiguousStorageIfAvailable({ x in
         b.withContiguousStorageIfAvailable { y -> Bool in

@@ -32,6 +32,30 @@ struct FastPathTests {
         #expect(lines.contains(#"crmgw_request_duration_seconds_count{route="GET /b"} 1"#))
     }
 
+    @Test func keptSlotsCountIntoTheSameSeriesAsTheLabelLookup() {
+        let m = GatewayMetrics.registry()
+        var slots = MetricsRegistry.RequestSeriesSlots()
+        var other = MetricsRegistry.RequestSeriesSlots()
+        m.countRequest(route: "GET /a", status: 200, seconds: 0.002, slots: &slots)
+        m.countRequest(route: "GET /a", status: 200, seconds: 0.0005, slots: &slots)
+        m.countRequest(route: "GET /a", status: 304, seconds: 0.0005, slots: &slots)
+        m.countRequest(route: "GET /a", status: 200, seconds: 2)
+        m.countRequest(route: "GET /b", status: 200, seconds: 0.02, slots: &other)
+        m.countRequest(route: "GET /a", status: 304, seconds: 0.02, slots: &slots)
+        #expect(m.value(GatewayMetrics.requests, [("route", "GET /a"), ("code", "200")]) == 3)
+        #expect(m.value(GatewayMetrics.requests, [("route", "GET /a"), ("code", "304")]) == 2)
+        #expect(m.value(GatewayMetrics.requests, [("route", "GET /b"), ("code", "200")]) == 1)
+        #expect(m.count(GatewayMetrics.requestDuration, [("route", "GET /a")]) == 5)
+        #expect(m.count(GatewayMetrics.requestDuration, [("route", "GET /b")]) == 1)
+        let lines = m.exposition().split(separator: "\n").map(String.init)
+        #expect(lines.contains(#"crmgw_request_duration_seconds_bucket{route="GET /a",le="0.001"} 2"#))
+        #expect(lines.filter { $0.hasPrefix("crmgw_requests_total{") } == [
+            #"crmgw_requests_total{route="GET /a",code="200"} 3"#,
+            #"crmgw_requests_total{route="GET /a",code="304"} 2"#,
+            #"crmgw_requests_total{route="GET /b",code="200"} 1"#,
+        ])
+    }
+
     @Test func aCounterHandleIsListedFromItsFirstIncrementOn() {
         let m = GatewayMetrics.registry()
         let hits = m.counter(GatewayMetrics.cacheLookups, [("result", "hit")])
@@ -178,6 +202,14 @@ struct FastPathTests {
             AccessLog.appendString(text, to: &ours)
             JSON.string(text).write(into: &theirs)
             #expect(ours == theirs, "\(text)")
+        }
+    }
+}
+
+@Suite struct HitCacheStatusTests {
+    @Test func writtenInOneGoLikeTheInterpolation() {
+        for ttl in [0, 7, 30, 99, 100, 3600, 12345, Int.max, -1, -42, Int.min + 1] {
+            #expect(APIHandler.hitCacheStatus(ttl: ttl) == "crm-gateway; hit; ttl=\(ttl)")
         }
     }
 }
