@@ -92,4 +92,21 @@ import GatewayCore
         }
         guard case .notFound = r.match(method: .GET, path: "/notez") else { Issue.record("matched"); return }
     }
+
+    @Test func pathsWithMoreSegmentsThanTheStackHoldsStillBind() {
+        let deep = (1...40).map { "s\($0)" }.joined(separator: "/")
+        guard case .found(_, let t, let p) = router.match(method: .GET, path: "/passthrough/pipedrive/" + deep) else {
+            Issue.record("no match"); return
+        }
+        #expect(t == "/passthrough/{source}/{path+}")
+        #expect(p["path"] == deep)
+        // With an empty segment the rest is rejoined without it.
+        guard case .found(_, _, let q) = router.match(method: .GET, path: "/passthrough/pipedrive/" + deep + "//x/") else {
+            Issue.record("no match"); return
+        }
+        #expect(q["path"] == deep + "/x")
+        guard case .notFound = router.match(method: .GET, path: "/contacts/" + deep) else { Issue.record("matched"); return }
+        // Literals are compared as sent: an escaped literal is another segment.
+        guard case .notFound = router.match(method: .GET, path: "/contact%73") else { Issue.record("matched"); return }
+    }
 }

@@ -46,7 +46,8 @@ public struct Router: Sendable {
     }
 
     enum Segment: Sendable, Equatable {
-        case literal(String)
+        /// The literal and its bytes (compared with memcmp).
+        case literal(String, [UInt8])
         case parameter(String)
         /// `{path+}`: the rest of the path, slashes included.
         case rest(String)
@@ -58,7 +59,7 @@ public struct Router: Sendable {
     /// can bind, in the order they were added.
     /// (A list, not a dictionary: a path's first segment is compared by length and bytes
     /// against a few dozen literals without building a String or hashing it.)
-    private var byFirstLiteral: [(literal: String, routes: [Int])] = []
+    private var byFirstLiteral: [(literal: [UInt8], routes: [Int])] = []
     private var openFirst: [Int] = []
     private var rootRoutes: [Int] = []
 
@@ -68,13 +69,13 @@ public struct Router: Sendable {
         let segs: [Segment] = template.split(separator: "/", omittingEmptySubsequences: true).map { s in
             if s.hasPrefix("{") && s.hasSuffix("+}") { return .rest(String(s.dropFirst().dropLast(2))) }
             if s.hasPrefix("{") && s.hasSuffix("}") { return .parameter(String(s.dropFirst().dropLast())) }
-            return .literal(String(s))
+            return .literal(String(s), Array(s.utf8))
         }
         let i = routes.count
         routes.append(Route(method: method, template: template, segments: segs, handler: handler))
         switch segs.first {
         case nil: rootRoutes.append(i)
-        case .literal(let l)?:
+        case .literal(_, let l)?:
             if let k = byFirstLiteral.firstIndex(where: { $0.literal == l }) { byFirstLiteral[k].routes.append(i) } else { byFirstLiteral.append((l, [i])) }
         case .parameter?, .rest?: openFirst.append(i)
         }
@@ -113,14 +114,32 @@ public struct Router: Sendable {
     func method(at index: Int) -> HTTPMethod { routes[index].method }
 
     func locate(method: HTTPMethod, path: String) -> Location {
-        let parts = Self.split(path)
+        var path = path
+        // The path's bytes, contiguous (native strings are; anything else is made so once).
+        return path.withUTF8 { bytes in
+            // Segment bounds as byte offsets on the stack: no array, no Substrings.
+            withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.maxStackSegments) { stack in
+                let n = Self.segmentBounds(bytes, into: stack)
+                if n <= Self.maxStackSegments {
+                    return locate(method, bytes, UnsafeBufferPointer(rebasing: stack[0..<n]))
+                }
+                let all = Self.segmentBounds(bytes)
+                return all.withUnsafeBufferPointer { locate(method, bytes, $0) }
+            }
+        }
+    }
+
+    static let maxStackSegments = 32
+
+    private func locate(_ method: HTTPMethod, _ bytes: UnsafeBufferPointer<UInt8>, _ parts: UnsafeBufferPointer<Range<Int>>) -> Location {
         var allowed: [HTTPMethod] = []
         // The candidates: routes whose first literal is the path's first segment, and those
         // that do not start with a literal, merged back into insertion order.
         let literal: [Int]
         let open: [Int]
         if let first = parts.first {
-            literal = byFirstLiteral.first { utf8Equal(first, $0.literal) }?.routes ?? []
+            let head = UnsafeBufferPointer(rebasing: bytes[first])
+            literal = byFirstLiteral.first { Self.equal(head, $0.literal) }?.routes ?? []
             open = openFirst
         } else {
             literal = rootRoutes
@@ -133,13 +152,13 @@ public struct Router: Sendable {
             // Fields read in place: copying the route would retain all it holds.
             let m = routes[k].method
             guard m == method || (method == .HEAD && m == .GET) else { continue }
-            if let params = Self.bind(routes[k].segments, parts, path) {
+            if let params = Self.bind(routes[k].segments, bytes, parts) {
                 return .found(index: k, parameters: params)
             }
         }
         var second = MergedOrder(literal, open)
         while let k = second.next() {
-            guard Self.bind(routes[k].segments, parts, path) != nil else { continue }
+            guard Self.bind(routes[k].segments, bytes, parts) != nil else { continue }
             allowed.append(routes[k].method)
         }
         if allowed.isEmpty { return .notFound }
@@ -163,70 +182,72 @@ public struct Router: Sendable {
         }
     }
 
-    /// The path's non-empty segments between slashes, found on the UTF-8 bytes (a slash is
-    /// one byte and never part of another character's encoding).
-    static func split(_ path: String) -> [Substring] {
-        let u = path.utf8
-        // Native strings: find the slashes in the contiguous bytes (a UTF-8 view index moves
-        // by offset in O(1) there).
-        if let fast = u.withContiguousStorageIfAvailable({ bytes -> [Substring] in
-            var out: [Substring] = []
-            out.reserveCapacity(4)
-            var start = 0
-            for k in 0..<bytes.count where bytes[k] == UInt8(ascii: "/") {
-                if k > start { out.append(path[u.index(u.startIndex, offsetBy: start)..<u.index(u.startIndex, offsetBy: k)]) }
-                start = k + 1
+    /// The byte ranges of the path's non-empty segments between slashes, written into `out`
+    /// while they fit; returns how many there are (a slash is one byte and never part of
+    /// another character's encoding).
+    static func segmentBounds(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<Range<Int>>) -> Int {
+        var n = 0
+        var start = 0
+        for k in 0..<bytes.count where bytes[k] == UInt8(ascii: "/") {
+            if k > start {
+                if n < out.count { out[n] = start..<k }
+                n += 1
             }
-            if start < bytes.count { out.append(path[u.index(u.startIndex, offsetBy: start)..<u.endIndex]) }
-            return out
-        }) {
-            return fast
+            start = k + 1
         }
-        var out: [Substring] = []
-        var start = u.startIndex
-        var i = start
-        while i != u.endIndex {
-            if u[i] == UInt8(ascii: "/") {
-                if i != start { out.append(path[start..<i]) }
-                start = u.index(after: i)
-            }
-            i = u.index(after: i)
+        if start < bytes.count {
+            if n < out.count { out[n] = start..<bytes.count }
+            n += 1
         }
-        if start != u.endIndex { out.append(path[start..<u.endIndex]) }
+        return n
+    }
+
+    static func segmentBounds(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        for k in 0..<bytes.count where bytes[k] == UInt8(ascii: "/") {
+            if k > start { out.append(start..<k) }
+            start = k + 1
+        }
+        if start < bytes.count { out.append(start..<bytes.count) }
         return out
     }
 
-    private static func bind(_ segments: [Segment], _ parts: [Substring], _ path: String) -> PathParameters? {
+    @inline(__always)
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
+        a.count == b.count && (a.count == 0 || b.withUnsafeBufferPointer { memcmp(a.baseAddress!, $0.baseAddress!, a.count) == 0 })
+    }
+
+    private static func bind(_ segments: [Segment], _ bytes: UnsafeBufferPointer<UInt8>, _ parts: UnsafeBufferPointer<Range<Int>>) -> PathParameters? {
         // The shape first (segment count, literals), so a route that cannot bind costs no
-        // decoding and no dictionary.
+        // decoding and no strings.
         var hasRest = false
         if case .rest? = segments.last { hasRest = true }
         guard hasRest ? parts.count >= segments.count : parts.count == segments.count else { return nil }
-        for (k, seg) in segments.enumerated() {
-            if case .literal(let l) = seg, !utf8Equal(parts[k], l) { return nil }
+        for k in segments.indices {
+            if case .literal(_, let l) = segments[k], !equal(UnsafeBufferPointer(rebasing: bytes[parts[k]]), l) { return nil }
         }
         var params = PathParameters()
         var i = 0
         for (k, seg) in segments.enumerated() {
             switch seg {
-            case .literal(let l):
-                guard i < parts.count, utf8Equal(parts[i], l) else { return nil }
+            case .literal:
                 i += 1
             case .parameter(let name):
-                guard i < parts.count, let v = percentDecoded(parts[i]) else { return nil }
+                guard i < parts.count, let v = percentDecoded(UnsafeBufferPointer(rebasing: bytes[parts[i]])) else { return nil }
                 params.append(name, v)
                 i += 1
             case .rest(let name):
                 guard k == segments.count - 1, i < parts.count else { return nil }
                 // The path from this segment on, as is, unless it has empty segments (a
                 // double or trailing slash), which the joined form leaves out.
-                let whole = path[parts[i].startIndex..<parts[parts.count - 1].endIndex]
-                var bytes = 0
-                for p in parts[i...] { bytes += p.utf8.count }
-                if whole.utf8.count == bytes + (parts.count - i - 1) {
-                    params.append(name, String(whole))
+                let whole = parts[i].lowerBound..<parts[parts.count - 1].upperBound
+                var length = 0
+                for p in parts[i...] { length += p.count }
+                if whole.count == length + (parts.count - i - 1) {
+                    params.append(name, String(decoding: UnsafeBufferPointer(rebasing: bytes[whole]), as: UTF8.self))
                 } else {
-                    params.append(name, parts[i...].joined(separator: "/"))
+                    params.append(name, parts[i...].map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }.joined(separator: "/"))
                 }
                 i = parts.count
             }
@@ -235,25 +256,16 @@ public struct Router: Sendable {
     }
 }
 
-/// Byte-wise equality of a path segment and a literal.
-@inline(__always)
-func utf8Equal(_ a: Substring, _ b: String) -> Bool {
-    let au = a.utf8, bu = b.utf8
-    guard au.count == bu.count else { return false }
-    if let r = au.withContiguousStorageIfAvailable({ x in
-        bu.withContiguousStorageIfAvailable { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
-    }), let eq = r {
-        return eq
-    }
-    return au.elementsEqual(bu)
-}
-
 /// Decodes %XX escapes in a path segment; nil for a malformed escape or invalid UTF-8.
 func percentDecoded(_ s: Substring) -> String? {
-    // Most segments have no escape: one memchr over the contiguous bytes, then a copy.
-    let plain = s.utf8.withContiguousStorageIfAvailable { b in
-        b.isEmpty || memchr(b.baseAddress!, Int32(UInt8(ascii: "%")), b.count) == nil
+    FormEncoding.percentDecoded(s, plusIsSpace: false)
+}
+
+/// The same on a segment's bytes: most have no escape (one memchr, then one copy).
+func percentDecoded(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+    if b.isEmpty || memchr(b.baseAddress!, Int32(UInt8(ascii: "%")), b.count) == nil {
+        // The bytes are a slice of a valid String at ASCII slash boundaries: valid UTF-8.
+        return String(decoding: b, as: UTF8.self)
     }
-    if plain == true { return String(s) }
-    return FormEncoding.percentDecoded(s, plusIsSpace: false)
+    return FormEncoding.percentDecoded(Substring(String(decoding: b, as: UTF8.self)), plusIsSpace: false)
 }
