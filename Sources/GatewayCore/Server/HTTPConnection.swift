@@ -316,7 +316,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
 
     // MARK: responses
 
-    func complete(_ sequence: UInt64, with response: HTTPResponse) {
+    func complete(_ sequence: UInt64, with response: consuming HTTPResponse) {
         if closed { return }
         guard let i = inFlight.firstIndex(where: { $0.sequence == sequence }), !inFlight[i].isReady else { return }
         inFlight[i].response = response
@@ -330,14 +330,15 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     /// Encodes every answer that is next in line, in request order.
     private func writeReady() {
         if pacing != nil || activeStream != nil { return }
-        while let first = inFlight.first, first.isReady {
-            if let stream = first.stream {
-                activate(stream, first)
+        while !inFlight.isEmpty && inFlight[0].isReady {
+            if let stream = inFlight[0].stream {
+                activate(stream, inFlight[0])
                 if activeStream != nil || closed || closeAfterFlush { return }
                 continue
             }
+            // Moved out of the line, not copied (a copy retained the answer's headers and body).
+            let first = inFlight.removeFirst()
             guard let response = first.response else { break }
-            inFlight.removeFirst()
             var close = !first.keepAlive
             if draining && inFlight.isEmpty && !requestInProgress { close = true }
             if response.delivery != .normal {

@@ -33,14 +33,14 @@ public struct HTTPResponseWriter: @unchecked Sendable {
         return w
     }
 
-    public func send(_ response: HTTPResponse) {
-        let response = finish.map { $0(response) } ?? response
+    public func send(_ response: consuming HTTPResponse) {
+        if let finish { response = finish(response) }
         let loop = connection.context.loop
         if loop.inEventLoop {
             connection.complete(sequence, with: response)
         } else {
-            let c = connection, s = sequence
-            loop.execute { c.complete(s, with: response) }
+            let c = connection, s = sequence, r = response
+            loop.execute { c.complete(s, with: r) }
         }
     }
 }

@@ -158,6 +158,7 @@ func isServerFramingHeader(_ name: String) -> Bool {
 struct ResponseEncoder {
     private var dateSecond: Int = -1
     private var dateValue: [UInt8] = []
+    static let stackHeadBytes = 1024
 
     mutating func encode(
         _ response: HTTPResponse,
@@ -169,8 +170,10 @@ struct ResponseEncoder {
     ) {
         // The head is written into a stack buffer and appended at once (an append per
         // piece cost more than the bytes); a head too large for it takes the plain path.
+        // 1,024 bytes: Swift puts a temporary allocation on the stack only up to that size
+        // (above it, it is a heap allocation per response, aligned at that).
         let date = currentDate()
-        let fitted = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2048) { buf -> Bool in
+        let fitted = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stackHeadBytes) { buf -> Bool in
             var w = HeadWriter(buf: buf)
             let status = response.status
             w.put(version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
