@@ -22,6 +22,9 @@ ap.add_argument("--binary", default=".build/release/crm-gateway")
 ap.add_argument("--duration", type=int, default=10)
 ap.add_argument("--connections", type=int, default=64)
 ap.add_argument("--rounds", type=int, default=3)
+# The hit's record: a HotProfile lead of 967 bytes as the gateway answers it (the issue asks
+# for a ~1 KB body; Pipedrive's persons come out at 575-700 bytes).
+ap.add_argument("--hit-id", default="hotprofile:lead:7018")
 args = ap.parse_args()
 
 procs = []
@@ -124,28 +127,30 @@ def burst(base, n, ids, headers=None):
 try:
     results = {}
     gw = start_gateway(18180)
-    item = f"{gw}/contacts/pipedrive:person:1"
+    item = f"{gw}/contacts/{args.hit_id}"
     status, _, body = get(item)
     assert status == 200, status
     print(f"body: {len(body)} bytes", file=sys.stderr)
 
     # 1. cache hit vs nginx proxy_cache hit vs nginx return 200.
     start_nginx("proxycache", f"""server {{ listen 127.0.0.1:18181;
-      location / {{ proxy_pass {gw}; proxy_cache proxycache; proxy_cache_valid 200 10m; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}""")
+      location / {{ proxy_pass {gw}; proxy_cache proxycache; proxy_cache_valid 200 10m; proxy_http_version 1.1; proxy_set_header Connection "";
+                    add_header X-Cache-Status $upstream_cache_status; }} }}""")
     with open(os.path.join(tmp, "body.json"), "wb") as f:
         f.write(body)
     escaped = body.decode().replace("\\", "\\\\").replace("'", "\\'")
     start_nginx("return200", f"""server {{ listen 127.0.0.1:18182;
       location / {{ default_type application/json; return 200 '{escaped}'; }} }}""")
-    assert get("http://127.0.0.1:18181/contacts/pipedrive:person:1")[2] == body
-    assert get("http://127.0.0.1:18181/contacts/pipedrive:person:1")[1].get("X-Cache-Status", "HIT") == "HIT"
+    assert get(f"http://127.0.0.1:18181/contacts/{args.hit_id}")[2] == body
+    # The second read through nginx is its cache's (the header says so), not the gateway's.
+    assert get(f"http://127.0.0.1:18181/contacts/{args.hit_id}")[1].get("X-Cache-Status") == "HIT"
     assert get("http://127.0.0.1:18182/x")[2] == body
     # The same gateway with its request log on (one JSON line per request), for its cost.
     gw_log = start_gateway(18183, log_requests=True)
-    assert get(f"{gw_log}/contacts/pipedrive:person:1")[0] == 200
-    targets = {"crm-gateway cache hit": item, "nginx proxy_cache hit": "http://127.0.0.1:18181/contacts/pipedrive:person:1",
-               "nginx return 200": "http://127.0.0.1:18182/contacts/pipedrive:person:1",
-               "crm-gateway hit, log on": f"{gw_log}/contacts/pipedrive:person:1"}
+    assert get(f"{gw_log}/contacts/{args.hit_id}")[0] == 200
+    targets = {"crm-gateway cache hit": item, "nginx proxy_cache hit": f"http://127.0.0.1:18181/contacts/{args.hit_id}",
+               "nginx return 200": f"http://127.0.0.1:18182/contacts/{args.hit_id}",
+               "crm-gateway hit, log on": f"{gw_log}/contacts/{args.hit_id}"}
     runs = {k: [] for k in targets}
     for _ in range(args.rounds):
         for name, url in targets.items():
