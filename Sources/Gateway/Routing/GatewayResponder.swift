@@ -90,24 +90,14 @@ public final class GatewayResponder: HTTPResponder {
                 let r = finishResponse(h(request, ctx), request, ctx, validators: validators)
                 done(r, route, request, requestID, client: client, record: ctx.record, writer: writer, routeIndex: ownIndex)
             case .async(let h):
-                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators, accessLog, client] in
-                    let answer = await h(request, ctx)
-                    let r = finishResponse(answer, request, ctx, validators: validators)
-                    conclude(r, route, request, requestID, client: client, record: ctx.record, metrics: metrics, loop: loop, accessLog: accessLog)
-                    writer.send(r)
-                }
+                runAsync(h, request, ctx, route: route, validators: validators, client: client, writer: writer)
             case .cached(let fast, let h):
                 if let hit = fast(request, ctx) {
                     let r = finishResponse(consume hit, request, ctx, validators: validators)
                     done(r, route, request, requestID, client: client, record: ctx.record, writer: writer, routeIndex: ownIndex)
                     return
                 }
-                Task(executorPreference: loop) { [request, ctx, metrics, loop, validators, accessLog, client] in
-                    let answer = await h(request, ctx)
-                    let r = finishResponse(answer, request, ctx, validators: validators)
-                    conclude(r, route, request, requestID, client: client, record: ctx.record, metrics: metrics, loop: loop, accessLog: accessLog)
-                    writer.send(r)
-                }
+                runAsync(h, request, ctx, route: route, validators: validators, client: client, writer: writer)
             case .stream(let h):
                 // The stream's head (or its refusal) makes the access-log line: its status and
                 // the time to it (the stream itself may last hours). Metrics: the route's own.
@@ -123,6 +113,21 @@ public final class GatewayResponder: HTTPResponder {
                 } ?? writer
                 h(request, ctx, logged)
             }
+        }
+    }
+
+    /// An async handler's task, on this loop (its executor preference). Not `Task.immediate`:
+    /// started at once, inside the connection's read, its upstream transfers were handed to
+    /// curl one by one and the proxy path cost 128.6k instructions per request instead of
+    /// 117.3k (curl then works each socket by its own event instead of in one timer batch).
+    private func runAsync(_ h: @escaping @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse,
+                          _ request: HTTPRequest, _ ctx: RequestContext, route: String, validators: Bool,
+                          client: String?, writer: HTTPResponseWriter) {
+        Task(executorPreference: loop) { [metrics, loop, accessLog] in
+            let answer = await h(request, ctx)
+            let r = finishResponse(answer, request, ctx, validators: validators)
+            conclude(r, route, request, ctx.requestID, client: client, record: ctx.record, metrics: metrics, loop: loop, accessLog: accessLog)
+            writer.send(r)
         }
     }
 
