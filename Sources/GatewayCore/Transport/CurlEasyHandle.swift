@@ -7,6 +7,9 @@ final class CurlEasyHandle {
     let raw: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var url: OpaquePointer?
+    /// The vetted origin `url` was copied from (`setURL(under:string:)`); nil for a URL
+    /// parsed whole.
+    private var urlOrigin: CurlURLOrigin?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var maxBodyBytes: Int
 
@@ -44,6 +47,7 @@ final class CurlEasyHandle {
         headerList = nil
         curl_url_cleanup(url)
         url = nil
+        urlOrigin = nil
         responseHeaders = HTTPHeaders()
         body = []
         exceededBodyLimit = false
@@ -92,12 +96,85 @@ final class CurlEasyHandle {
     }
 
     /// Takes ownership of a parsed URL; curl reads it (CURLOPT_CURLU) for the whole transfer,
-    /// so the host that was vetted is the host that is contacted.
-    func setURL(_ parsed: OpaquePointer) throws(TransportError) {
+    /// so the host that was vetted is the host that is contacted. `string` is the same URL as
+    /// given: curl keeps it as the transfer's URL (CURLOPT_URL; with a CURLU set it is not
+    /// parsed), so it need not print the parsed one back into a string for every transfer.
+    func setURL(_ parsed: OpaquePointer, string: String) throws(TransportError) {
         let old = url
         url = parsed
+        urlOrigin = nil
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, parsed))
         curl_url_cleanup(old)
+        try set(CURLOPT_URL, string)
+    }
+
+    /// A URL under a vetted origin: `string` is `origin.prefix` (which ends with a slash)
+    /// followed by plain path and query characters (`CurlURLOrigin.extends`). The handle's
+    /// own copy of the origin's parsed URL gets the path and query, so curl parses nothing:
+    /// no curl_url_set of the whole URL, no curl_url_get printing it back.
+    ///
+    /// Returns false, having set nothing, when curl's parse of the whole URL could differ
+    /// from the parts as given: a dot segment in the path (curl removes those), a
+    /// percent-escape with upper-case hex (setting a part lower-cases those; the parse keeps
+    /// them), an empty query after "?". The caller then sets the URL as a string.
+    func setURL(under origin: CurlURLOrigin, string: String) throws(TransportError) -> Bool {
+        let start = origin.prefixLength - 1  // the prefix's last byte: the path's leading slash
+        // Where the path ends (at "?" or the end), or -1: set the URL as a string instead.
+        let split = string.utf8.withContiguousStorageIfAvailable { u -> Int in
+            var question: Int? = nil
+            var i = start
+            let n = u.count
+            while i < n {
+                let c = u[i]
+                if c == UInt8(ascii: "?") {
+                    if question == nil {
+                        question = i
+                        if i + 1 == n { return -1 }
+                    }
+                } else if c == UInt8(ascii: "%") {
+                    if i + 2 < n, isUpperHexEscape(u[i + 1], u[i + 2]) { return -1 }
+                } else if c == UInt8(ascii: "."), question == nil, u[i - 1] == UInt8(ascii: "/") {
+                    return -1
+                }
+                i += 1
+            }
+            return question ?? n
+        }
+        guard let pathEnd = split, pathEnd >= 0 else { return false }
+
+        if url == nil || urlOrigin !== origin {
+            guard let copy = curl_url_dup(origin.parsed) else {
+                throw .other(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_url_dup failed")
+            }
+            curl_url_cleanup(url)
+            url = copy
+            urlOrigin = origin
+        }
+        let h = url!
+        var rc = CURLUE_OK
+        string.withCString { s in
+            let pathLength = pathEnd - start
+            // The path as its own C string (curl copies it): on the stack for any usual length.
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: pathLength + 1) { path in
+                path.baseAddress!.update(from: s + start, count: pathLength)
+                path[pathLength] = 0
+                rc = curl_url_set(h, CURLUPART_PATH, path.baseAddress, 0)
+            }
+            if rc == CURLUE_OK {
+                rc = curl_url_set(h, CURLUPART_QUERY, pathEnd < string.utf8.count ? s + pathEnd + 1 : nil, 0)
+            }
+        }
+        guard rc == CURLUE_OK else {
+            // The copy may hold a part of this URL only: not to be reused.
+            curl_url_cleanup(url)
+            url = nil
+            urlOrigin = nil
+            _ = cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, nil)
+            throw .invalidURL(String(cString: curl_url_strerror(rc)))
+        }
+        try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, h))
+        try set(CURLOPT_URL, string)
+        return true
     }
 
     /// A URL as a string, for curl to parse (a parsed one set before is dropped first: it
@@ -105,6 +182,7 @@ final class CurlEasyHandle {
     func setURLString(_ value: String) throws(TransportError) {
         if let old = url {
             url = nil
+            urlOrigin = nil
             try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, nil))
             curl_url_cleanup(old)
         }
@@ -253,6 +331,13 @@ private func trimmedString(_ raw: UnsafeRawBufferPointer, _ from: Int, _ to: Int
     while a < b, raw[a] == 0x20 || raw[a] == 0x09 { a += 1 }
     while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
     return String(decoding: UnsafeRawBufferPointer(rebasing: raw[a..<b]), as: UTF8.self)
+}
+
+/// `%XY` with an upper-case hex digit among X and Y (both hex digits).
+private func isUpperHexEscape(_ x: UInt8, _ y: UInt8) -> Bool {
+    func hex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66) }
+    func upper(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x46 }
+    return hex(x) && hex(y) && (upper(x) || upper(y))
 }
 
 /// Whether `raw` starts with `lower` (ASCII, given in lower case), ignoring case.

@@ -217,27 +217,37 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private func vet(_ request: UpstreamRequest) throws(TransportError) -> VettedURL {
         try request.validateMethod()
         try request.validateHeaders()
-        for origin in vettedOrigins where VettedURL.extends(origin.prefix, request.url) {
-            return VettedURL(trusted: request.url, scheme: origin.scheme)
+        for origin in vettedOrigins where origin.extends(request.url) {
+            return VettedURL(trusted: request.url, origin: origin)
         }
         let vetted = try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
-        if vettedOrigins.count < 16, let prefix = VettedURL.originPrefix(request.url) {
-            vettedOrigins.append((prefix, vetted.scheme))
+        if vettedOrigins.count < 16, let prefix = CurlURLOrigin.prefix(of: request.url),
+           let origin = CurlURLOrigin(prefix: prefix, scheme: vetted.scheme) {
+            vettedOrigins.append(origin)
         }
         return vetted
     }
 
     /// `scheme://authority/` of URLs that passed the full check (every upstream's base URL,
-    /// in practice): another URL that starts with one of them and has only plain characters
-    /// after it has the same scheme, host and port, so it skips the parse (curl parses it
-    /// once more anyway). Loop thread only, like everything here.
-    private var vettedOrigins: [(prefix: String, scheme: String)] = []
+    /// in practice), each with curl's parse of it: another URL that starts with one of them
+    /// and has only plain characters after it has the same scheme, host and port, so it
+    /// skips the parse (and curl gets the origin's parsed URL with the path and query set).
+    /// Loop thread only, like everything here.
+    private var vettedOrigins: [CurlURLOrigin] = []
+    /// URLs given to curl as a vetted origin's parsed URL with the path and query set (tests).
+    private(set) var urlsFromOrigins = 0
 
     /// `keepsOptions`: the handle still holds every option a plain GET sets here from its
     /// last transfer (also a plain GET); only those that vary by request are set.
     private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL,
                            keepsOptions: Bool = false) throws(TransportError) {
-        if let parsed = target.takeHandle() { try easy.setURL(parsed) } else { try easy.setURLString(target.url) }
+        if let parsed = target.takeHandle() {
+            try easy.setURL(parsed, string: target.url)
+        } else if let origin = target.origin, try easy.setURL(under: origin, string: target.url) {
+            urlsFromOrigins &+= 1
+        } else {
+            try easy.setURLString(target.url)
+        }
         try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
         if !keepsOptions {
             try easy.set(CURLOPT_NOSIGNAL, 1)
@@ -372,27 +382,31 @@ private final class CancellationFlag: Sendable {
     var isCancelled: Bool { flag.load(ordering: .acquiring) }
 }
 
-/// A URL parsed once by curl's own parser (CURLU), checked, and then handed to the easy
-/// handle as that same parsed object, so the host that was vetted is the host contacted.
-private final class VettedURL {
-    // Defaults make the object whole before any throw, so deinit frees the CURLU.
-    private(set) var scheme = ""
-    private(set) var isTLS = false
-    /// Kept to find the query and userinfo again when an error message must be scrubbed
-    /// (rare; reading them for every request cost three curl_url_get allocations).
-    let url: String
-    private var handle: OpaquePointer?
+/// A vetted origin, `http://host:port/` or `https://host:port/`, and curl's parse of it
+/// (CURLU, which has no path or query). Loop thread only, like its transport.
+final class CurlURLOrigin {
+    let prefix: String
+    let prefixLength: Int
+    let scheme: String
+    let parsed: OpaquePointer
 
-    /// A URL `extends` a vetted origin with: nothing to parse, curl gets the string.
-    init(trusted url: String, scheme: String) {
-        self.url = url
+    init?(prefix: String, scheme: String) {
+        guard let h = curl_url() else { return nil }
+        guard curl_url_set(h, CURLUPART_URL, prefix, UInt32(CURLU_NON_SUPPORT_SCHEME)) == CURLUE_OK else {
+            curl_url_cleanup(h)
+            return nil
+        }
+        self.prefix = prefix
+        prefixLength = prefix.utf8.count
         self.scheme = scheme
-        isTLS = scheme == "https"
+        parsed = h
     }
+
+    deinit { curl_url_cleanup(parsed) }
 
     /// `http://host:port/` or `https://host:port/` as `url` starts, when its authority is
     /// plain (letters, digits, `.-:[]`: no userinfo, no escapes) and ends with a slash.
-    static func originPrefix(_ url: String) -> String? {
+    static func prefix(of url: String) -> String? {
         let u = Array(url.utf8)
         let schemeEnd: Int
         if u.starts(with: "http://".utf8) { schemeEnd = 7 } else if u.starts(with: "https://".utf8) { schemeEnd = 8 } else { return nil }
@@ -411,11 +425,11 @@ private final class VettedURL {
 
     /// Whether `url` is `prefix` followed by path and query characters only (RFC 3986
     /// unreserved, sub-delims, `:@/?%`): nothing after the prefix can change the authority.
-    static func extends(_ prefix: String, _ url: String) -> Bool {
-        guard url.utf8.count >= prefix.utf8.count else { return false }
+    func extends(_ url: String) -> Bool {
+        guard url.utf8.count >= prefixLength else { return false }
         let answer = url.utf8.withContiguousStorageIfAvailable { u in
             prefix.utf8.withContiguousStorageIfAvailable { p in
-                memcmp(u.baseAddress!, p.baseAddress!, p.count) == 0 && plainPathBytes(UnsafeBufferPointer(rebasing: u[p.count...]))
+                memcmp(u.baseAddress!, p.baseAddress!, p.count) == 0 && Self.plainPathBytes(UnsafeBufferPointer(rebasing: u[p.count...]))
             }
         }
         return answer.flatMap { $0 } ?? false
@@ -436,6 +450,29 @@ private final class VettedURL {
             }
         }
         return true
+    }
+}
+
+/// A URL parsed once by curl's own parser (CURLU), checked, and then handed to the easy
+/// handle as that same parsed object, so the host that was vetted is the host contacted.
+private final class VettedURL {
+    // Defaults make the object whole before any throw, so deinit frees the CURLU.
+    private(set) var scheme = ""
+    private(set) var isTLS = false
+    /// Kept to find the query and userinfo again when an error message must be scrubbed
+    /// (rare; reading them for every request cost three curl_url_get allocations).
+    let url: String
+    private var handle: OpaquePointer?
+
+    /// The vetted origin a trusted URL extends.
+    private(set) var origin: CurlURLOrigin?
+
+    /// A URL that `extends` a vetted origin: nothing to parse.
+    init(trusted url: String, origin: CurlURLOrigin) {
+        self.url = url
+        self.origin = origin
+        scheme = origin.scheme
+        isTLS = scheme == "https"
     }
 
     init(_ url: String, allowPlainHTTPToLoopback: Bool) throws(TransportError) {
