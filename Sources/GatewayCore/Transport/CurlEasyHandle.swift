@@ -1,4 +1,7 @@
 internal import CShims
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One curl easy handle and everything whose lifetime must match it: the header list,
 /// the parsed URL, the error buffer (curl keeps pointers to all three), and the response
@@ -13,7 +16,8 @@ final class CurlEasyHandle {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var maxBodyBytes: Int
 
-    private(set) var responseHeaders = HTTPHeaders()
+    private var header = ResponseHeaderLines()
+    var responseHeaders: HTTPHeaders { header.fields }
     private(set) var body: [UInt8] = []
     /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
     private(set) var exceededBodyLimit = false
@@ -48,7 +52,7 @@ final class CurlEasyHandle {
         curl_url_cleanup(url)
         url = nil
         urlOrigin = nil
-        responseHeaders = HTTPHeaders()
+        header.startOver()
         body = []
         exceededBodyLimit = false
         errorBuffer[0] = 0
@@ -61,7 +65,7 @@ final class CurlEasyHandle {
     /// one, options kept (curl reuses a handle's options by design; the callbacks and error
     /// buffer stay set). The caller sets URL, headers and the per-request options again.
     func prepareForPlainReuse(maxBodyBytes: Int) {
-        responseHeaders = HTTPHeaders()
+        header.startOver()
         body = []
         exceededBodyLimit = false
         errorBuffer[0] = 0
@@ -296,34 +300,87 @@ final class CurlEasyHandle {
     }
 
     /// curl hands over one whole header line at a time, CRLF included, for every response
-    /// it reads (1xx interim ones too): a status line starts a fresh set. Runs for every
-    /// header of every upstream response, so it works on the raw bytes.
+    /// it reads (1xx interim ones too).
     private func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        let length = header.receive(raw)
+        // A Content-Length sizes the body buffer once.
+        if length > 0, length <= maxBodyBytes, body.isEmpty { body.reserveCapacity(length) }
+    }
+}
+
+/// The response's header fields as curl hands over their lines. Runs for every header line
+/// of every upstream response, so it works on the raw bytes, and keeps the last response's
+/// fields: a line whose name and value equal those of the field at the same position then
+/// gets the same strings again (an upstream sends mostly the same lines each time), without
+/// decoding or allocating anything. A struct in one stored property: one exclusivity check
+/// per line.
+private struct ResponseHeaderLines {
+    var fields = HTTPHeaders()
+    private var lastFields: [HTTPHeaders.Element] = []
+
+    /// Before a transfer: the last response's fields become the ones to compare with, and
+    /// `fields` starts empty.
+    mutating func startOver() {
+        if !fields.isEmpty { lastFields = fields.fields }
+        fields = HTTPHeaders()
+    }
+
+    /// A status line starts a fresh set of fields. Returns the value of a Content-Length
+    /// line (digits only), else -1.
+    mutating func receive(_ raw: UnsafeRawBufferPointer) -> Int {
         var end = raw.count
         while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
-        guard end > 0 else { return }
+        guard end > 0 else { return -1 }
         let first = raw[0]
         if end >= 5, first == UInt8(ascii: "H"), raw[1] == UInt8(ascii: "T"), raw[2] == UInt8(ascii: "T"),
            raw[3] == UInt8(ascii: "P"), raw[4] == UInt8(ascii: "/") {
-            responseHeaders.removeAll(keepingCapacity: true)
-            responseHeaders.reserveCapacity(16)
-            return
+            fields.removeAll(keepingCapacity: true)
+            fields.reserveCapacity(16)
+            return -1
         }
         if first == 0x20 || first == 0x09 {
-            // obs-fold (RFC 9112 §5.2): a continuation of the previous value.
-            responseHeaders.appendToLastValue(" " + trimmedString(raw, 0, end))
-            return
+            // obs-fold (RFC 9112 §5.2): a continuation of the previous value. (A field with a
+            // folded value never equals a line: its value has more than the line's.)
+            fields.appendToLastValue(" " + trimmedString(raw, 0, end))
+            return -1
         }
         var colon = 0
         while colon < end, raw[colon] != UInt8(ascii: ":") { colon += 1 }
-        guard colon < end else { return }
-        let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self)
-        let value = trimmedString(raw, colon + 1, end)
-        responseHeaders.add(name, value)
-        if colon == 14, body.isEmpty, asciiEqualsIgnoringCase(raw, "content-length"), let n = Int(value), n > 0, n <= maxBodyBytes {
-            body.reserveCapacity(n)
+        guard colon < end else { return -1 }
+        var a = colon + 1, b = end
+        while a < b, raw[a] == 0x20 || raw[a] == 0x09 { a += 1 }
+        while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
+        let name = UnsafeRawBufferPointer(rebasing: raw[0..<colon])
+        let value = UnsafeRawBufferPointer(rebasing: raw[a..<b])
+        let index = fields.count
+        if index < lastFields.count, bytesEqual(lastFields[index].name, name), bytesEqual(lastFields[index].value, value) {
+            let field = lastFields[index]
+            fields.add(field.name, field.value)
+        } else {
+            fields.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
+        return colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
     }
+}
+
+/// Whether `s` is exactly `bytes` (UTF-8).
+private func bytesEqual(_ s: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    let n = bytes.count
+    guard s.utf8.count == n else { return false }
+    guard n > 0 else { return true }
+    return s.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress!, n) == 0 } ?? false
+}
+
+/// The decimal number `raw` holds (digits only, at most 18), or -1.
+private func digits(_ raw: UnsafeRawBufferPointer) -> Int {
+    guard raw.count > 0, raw.count <= 18 else { return -1 }
+    var n = 0
+    for c in raw {
+        let d = c &- 0x30
+        guard d <= 9 else { return -1 }
+        n = n * 10 + Int(d)
+    }
+    return n
 }
 
 private func trimmedString(_ raw: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> String {
