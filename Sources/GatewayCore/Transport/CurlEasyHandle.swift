@@ -21,8 +21,17 @@ final class CurlEasyHandle {
     private(set) var body: [UInt8] = []
     /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
     private(set) var exceededBodyLimit = false
+    /// The transfer under way, from when it is added to the multi until it completes
+    /// (`CurlTransport`; it holds this handle meanwhile).
+    var transfer: CurlTransfer?
     /// The transfer under way (or last made) was a GET without a body (set by the transport).
     var lastWasPlainGet = false
+    /// Options that vary by request, as last set on this handle (nil or -1: not set since
+    /// the handle was made or reset), so a plain GET after a plain GET sets only those that
+    /// differ (`CurlTransport.configure`).
+    var optionScheme: String?
+    var optionTimeouts: UpstreamTimeouts?
+    var optionMaxFileSize = -1
     /// Its last transfer was a plain GET that succeeded: the options on the handle are those
     /// of a plain GET, and another one may keep them (`prepareForPlainReuse`).
     var reusableAsIs = false
@@ -45,6 +54,9 @@ final class CurlEasyHandle {
     /// it clears every option, so the error buffer and callbacks are set again.
     func prepareForReuse(maxBodyBytes: Int) throws(TransportError) {
         curl_easy_reset(raw)
+        optionScheme = nil
+        optionTimeouts = nil
+        optionMaxFileSize = -1
         upload = []
         uploadOffset = 0
         curl_slist_free_all(headerList)
@@ -195,6 +207,8 @@ final class CurlEasyHandle {
 
     /// Lines are "Name: value"; "Name:" removes a header curl would add, "Name;" sends it empty.
     func setHeaderLines(_ lines: [String]) throws(TransportError) {
+        // None now and none set (a new or reset handle has none): nothing to change.
+        if lines.isEmpty && headerList == nil { return }
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
             guard let next = line.withCString({ curl_slist_append(list, $0) }) else {
@@ -266,7 +280,8 @@ final class CurlEasyHandle {
     /// A CURLINFO_*_TIME_T value (microseconds) as a Duration.
     func duration(_ info: CURLINFO) -> Duration {
         var v: curl_off_t = 0
-        return cshims_curl_easy_getinfo_off_t(raw, info, &v) == CURLE_OK ? .microseconds(Int64(v)) : .zero
+        // Zero (no connect, no TLS on a pooled connection) without the 128-bit multiply.
+        return cshims_curl_easy_getinfo_off_t(raw, info, &v) == CURLE_OK && v != 0 ? .microseconds(Int64(v)) : .zero
     }
 
     /// curl's own description of the last failure (may name host and port, never the path).
