@@ -45,7 +45,6 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private var spareHandles: [CurlEasyHandle] = []
     private static let maxSpareHandles = 64
     private let nextID = Atomic<UInt64>(1)
-    private var finishedResults: [(CurlTransfer, CurlEasyHandle, Result<UpstreamResponse, TransportError>)] = []
     private let counters = Mutex(CurlTransportStats(activeTransfers: 0, connectionsOpened: 0, completedTransfers: 0))
 
     public init(loop: EventLoop, configuration: CurlTransportConfiguration = CurlTransportConfiguration()) throws(TransportError) {
@@ -175,16 +174,12 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         transfer.complete(.failure(.cancelled))
     }
 
-    /// All of a batch are let go of by their handles before any completion runs, so a
-    /// completion that calls `shutdown()` cannot turn a finished sibling into a cancelled one.
+    /// Every transfer of a batch has its result (and is out of the multi, and of the
+    /// counters) before any completion runs, so a completion that calls `shutdown()` cannot
+    /// turn a finished sibling into a cancelled one.
     private func finished(_ done: [(CurlEasyHandle, CURLcode)]) {
-        // The buffer of the last batch (taken, so a completion that ends in here again
-        // cannot share it), given back at the end.
-        var results = finishedResults
-        finishedResults = []
         for (easy, code) in done {
             guard let t = easy.transfer else { continue }
-            easy.transfer = nil
             t.easy = nil
             let opened = easy.long(CURLINFO_NUM_CONNECTS)
             counters.withLock {
@@ -193,15 +188,18 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 $0.connectionsOpened += opened
             }
             easy.reusableAsIs = code == CURLE_OK && easy.lastWasPlainGet
-            results.append((t, easy, code == CURLE_OK
-                ? .success(response(from: easy))
-                : .failure(error(for: code, easy: easy, transfer: t))))
+            t.result = code == CURLE_OK
+                ? .success(response(from: easy, reusedConnection: opened == 0))
+                : .failure(error(for: code, easy: easy, transfer: t))
         }
-        // Finished handles are out of the multi and hold nothing the results still need.
-        for (_, easy, _) in results where spareHandles.count < Self.maxSpareHandles { spareHandles.append(easy) }
-        for (t, _, result) in results { t.complete(result) }
-        results.removeAll(keepingCapacity: true)
-        finishedResults = results
+        for (easy, _) in done {
+            guard let t = easy.transfer, let result = t.result else { continue }
+            easy.transfer = nil
+            t.result = nil
+            // A finished handle is out of the multi and holds nothing the result still needs.
+            if spareHandles.count < Self.maxSpareHandles { spareHandles.append(easy) }
+            t.complete(result)
+        }
     }
 
     private func assertOnLoop() {
@@ -308,7 +306,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     // MARK: easy handle → response or error
 
-    private func response(from easy: CurlEasyHandle) -> UpstreamResponse {
+    private func response(from easy: CurlEasyHandle, reusedConnection: Bool) -> UpstreamResponse {
         let version: String
         switch easy.long(CURLINFO_HTTP_VERSION) {
         case Int(CURL_HTTP_VERSION_1_0): version = "1.0"
@@ -327,7 +325,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 tls: easy.duration(CURLINFO_APPCONNECT_TIME_T),
                 firstByte: easy.duration(CURLINFO_STARTTRANSFER_TIME_T),
                 total: easy.duration(CURLINFO_TOTAL_TIME_T),
-                reusedConnection: easy.long(CURLINFO_NUM_CONNECTS) == 0
+                reusedConnection: reusedConnection
             )
         )
     }
@@ -398,6 +396,8 @@ final class CurlTransfer: @unchecked Sendable {
     var scheme = ""
     var timeouts = UpstreamTimeouts()
     var maxResponseBytes = 0
+    /// Between the two passes over a finished batch (`CurlTransport.finished`).
+    var result: Result<UpstreamResponse, TransportError>?
 
     init(id: UInt64) { self.id = id }
 
