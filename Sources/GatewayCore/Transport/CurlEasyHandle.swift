@@ -14,13 +14,15 @@ final class CurlEasyHandle {
     /// parsed whole.
     private var urlOrigin: CurlURLOrigin?
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    private var maxBodyBytes: Int
+    /// The response as curl's callbacks deliver it. Behind a pointer the handle owns, not in
+    /// a stored property: the callbacks run for every header line and body chunk, and each
+    /// access to a class's stored property costs a dynamic exclusivity check.
+    private let received: UnsafeMutablePointer<ReceivedResponse>
 
-    private var header = ResponseHeaderLines()
-    var responseHeaders: HTTPHeaders { header.fields }
-    private(set) var body: [UInt8] = []
-    /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
-    private(set) var exceededBodyLimit = false
+    var responseHeaders: HTTPHeaders { received.pointee.header.fields }
+    var body: [UInt8] { received.pointee.body }
+    /// The write callback refused bytes past the size cap (curl then reports CURLE_WRITE_ERROR).
+    var exceededBodyLimit: Bool { received.pointee.exceededBodyLimit }
     /// The transfer under way, from when it is added to the multi until it completes
     /// (`CurlTransport`; it holds this handle meanwhile).
     var transfer: CurlTransfer?
@@ -40,7 +42,8 @@ final class CurlEasyHandle {
         _ = CurlGlobal.initialized
         guard let h = curl_easy_init() else { throw .other(code: -1, message: "curl_easy_init failed") }
         raw = h
-        self.maxBodyBytes = maxBodyBytes
+        received = .allocate(capacity: 1)
+        received.initialize(to: ReceivedResponse(maxBodyBytes: maxBodyBytes))
         let size = Int(cshims_curl_error_size())
         errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
@@ -64,11 +67,8 @@ final class CurlEasyHandle {
         curl_url_cleanup(url)
         url = nil
         urlOrigin = nil
-        header.startOver()
-        body = []
-        exceededBodyLimit = false
+        received.pointee.startOver(maxBodyBytes: maxBodyBytes)
         errorBuffer[0] = 0
-        self.maxBodyBytes = maxBodyBytes
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
         try installCallbacks()
     }
@@ -77,11 +77,8 @@ final class CurlEasyHandle {
     /// one, options kept (curl reuses a handle's options by design; the callbacks and error
     /// buffer stay set). The caller sets URL, headers and the per-request options again.
     func prepareForPlainReuse(maxBodyBytes: Int) {
-        header.startOver()
-        body = []
-        exceededBodyLimit = false
+        received.pointee.startOver(maxBodyBytes: maxBodyBytes)
         errorBuffer[0] = 0
-        self.maxBodyBytes = maxBodyBytes
     }
 
     deinit {
@@ -89,6 +86,8 @@ final class CurlEasyHandle {
         curl_slist_free_all(headerList)
         curl_url_cleanup(url)
         errorBuffer.deallocate()
+        received.deinitialize(count: 1)
+        received.deallocate()
     }
 
     // MARK: options
@@ -293,19 +292,37 @@ final class CurlEasyHandle {
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            return handle.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            return handle.received.pointee.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
         })
         try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, me))
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
             let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            handle.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            handle.received.pointee.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
         try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, me))
     }
 
+}
+
+/// What curl's write and header callbacks deliver for one transfer of a handle.
+private struct ReceivedResponse {
+    var header = ResponseHeaderLines()
+    var body: [UInt8] = []
+    var exceededBodyLimit = false
+    var maxBodyBytes: Int
+
+    init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
+
+    mutating func startOver(maxBodyBytes: Int) {
+        header.startOver()
+        body = []
+        exceededBodyLimit = false
+        self.maxBodyBytes = maxBodyBytes
+    }
+
     /// Returning fewer bytes than offered makes curl abort with CURLE_WRITE_ERROR.
-    private func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Int {
+    mutating func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Int {
         if body.count + chunk.count > maxBodyBytes {
             exceededBodyLimit = true
             return 0
@@ -316,7 +333,7 @@ final class CurlEasyHandle {
 
     /// curl hands over one whole header line at a time, CRLF included, for every response
     /// it reads (1xx interim ones too).
-    private func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+    mutating func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
         let length = header.receive(raw)
         // A Content-Length sizes the body buffer once.
         if length > 0, length <= maxBodyBytes, body.isEmpty { body.reserveCapacity(length) }
@@ -327,8 +344,7 @@ final class CurlEasyHandle {
 /// of every upstream response, so it works on the raw bytes, and keeps the last response's
 /// fields: a line whose name and value equal those of the field at the same position then
 /// gets the same strings again (an upstream sends mostly the same lines each time), without
-/// decoding or allocating anything. A struct in one stored property: one exclusivity check
-/// per line.
+/// decoding or allocating anything.
 private struct ResponseHeaderLines {
     var fields = HTTPHeaders()
     private var lastFields: [HTTPHeaders.Element] = []
