@@ -170,18 +170,24 @@ final class CurlMulti {
 
     private func armTimer(at deadline: LoopInstant) {
         timer?.cancel()
-        timer = loop.schedule(at: deadline) { [weak self] in
-            guard let self else { return }
-            self.timer = nil
-            guard let wanted = self.timerDeadline else { return }
-            if wanted > self.loop.now() {
-                self.armTimer(at: wanted)
-                return
+        if timerFired == nil {
+            // Made once: every timer armed runs this same closure.
+            timerFired = { [weak self] in
+                guard let self else { return }
+                self.timer = nil
+                guard let wanted = self.timerDeadline else { return }
+                if wanted > self.loop.now() {
+                    self.armTimer(at: wanted)
+                    return
+                }
+                self.timerDeadline = nil
+                self.socketAction(cshims_curl_socket_timeout(), events: 0)
             }
-            self.timerDeadline = nil
-            self.socketAction(cshims_curl_socket_timeout(), events: 0)
         }
+        timer = loop.schedule(at: deadline, timerFired!)
     }
+
+    private var timerFired: (() -> Void)?
 
     // MARK: loop → curl
 

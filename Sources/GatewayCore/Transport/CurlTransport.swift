@@ -88,7 +88,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             // Resumed exactly once: `start` completes every transfer once, by the result or
             // by `.cancelled`, and `completion` never runs before `start` returns.
             await withUnsafeContinuation { (cont: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>) in
-                transfer.completion = { cont.resume(returning: $0) }
+                transfer.continuation = cont
                 if loop.inEventLoop {
                     // Already on the loop (a handler task runs on it): no hop.
                     self.start(request, transfer)
@@ -388,8 +388,11 @@ private func milliseconds(_ d: Duration) -> Int {
 final class CurlTransfer: @unchecked Sendable {
     let id: UInt64
     private let cancelled = Atomic<Bool>(false)
-    /// Set before `start` (which runs on the loop, or is handed to it); runs once.
+    /// One of the two is set before `start` (which runs on the loop, or is handed to it);
+    /// the transfer's one result goes to it. (The async `send` resumes its continuation
+    /// directly: no closure to allocate around it.)
     var completion: ((Result<UpstreamResponse, TransportError>) -> Void)?
+    var continuation: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>?
     // Loop thread only, from `start` on.
     var easy: CurlEasyHandle?
     var url = ""
@@ -405,9 +408,13 @@ final class CurlTransfer: @unchecked Sendable {
     var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
     func complete(_ result: Result<UpstreamResponse, TransportError>) {
-        let c = completion
-        completion = nil
-        c?(result)
+        if let cont = continuation {
+            continuation = nil
+            cont.resume(returning: result)
+        } else if let c = completion {
+            completion = nil
+            c(result)
+        }
     }
 }
 
