@@ -45,6 +45,11 @@ transportConfig.maxPooledConnections = transportConfig.maxConnectionsPerHost
 var transports: [ObjectIdentifier: CurlTransport] = [:]
 for loop in loops { transports[ObjectIdentifier(loop)] = try CurlTransport(loop: loop, configuration: transportConfig) }
 let transportByLoop = transports
+// The handler finds its loop's transport among a few (no hashing), and builds the upstream
+// URL with one concatenation.
+let loopTransports = loops.map { (loop: $0, transport: transports[ObjectIdentifier($0)]!) }
+@Sendable func transport(for loop: EventLoop) -> CurlTransport { loopTransports.first { $0.loop === loop }!.transport }
+let upstreamSlash = (upstream ?? "") + "/"
 
 var router = Router()
 router.add(.GET, "/fixed", .sync { _, _ in
@@ -53,12 +58,11 @@ router.add(.GET, "/fixed", .sync { _, _ in
 router.add(.GET, "/healthz", .sync { _, _ in
     HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ok\"}".utf8))
 })
-if let upstream {
+if upstream != nil {
     router.add(.GET, "/proxy/{path+}", .async { _, ctx in
-        let transport = transportByLoop[ObjectIdentifier(ctx.loop)]!
-        let request = UpstreamRequest(method: "GET", url: upstream + "/" + (ctx.pathParameters["path"] ?? ""))
+        let request = UpstreamRequest(method: "GET", url: upstreamSlash + (ctx.pathParameters["path"] ?? ""))
         do {
-            let r = try await transport.send(request)
+            let r = try await transport(for: ctx.loop).send(request)
             var h = HTTPHeaders()
             if let ct = r.header("Content-Type") { h.add("Content-Type", ct) }
             return HTTPResponse(status: r.status, headers: h, body: r.body)

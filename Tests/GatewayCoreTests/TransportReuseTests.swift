@@ -78,6 +78,25 @@ import Glibc
         #expect(whole.body.count == 100)
     }
 
+    /// One handle throughout: each plain GET after a plain GET that succeeded keeps the
+    /// handle's options and sets only those that differ; the size cap must still be each
+    /// request's own (curl's hint and our write callback's).
+    @Test func aSizeCapThatChangesFromOneKeptHandleToTheNextApplies() async throws {
+        let server = try TestHTTPServer(TestHTTPServer.respond(status: 200, body: Array(repeating: 0x61, count: 100)))
+        defer { server.stop() }
+        let h = try Harness()
+        defer { h.close() }
+
+        var outcomes: [String] = []
+        for cap in [16 << 20, 100, 99, 100, 100, 16 << 20, 99] {
+            switch await h.outcome(UpstreamRequest(url: server.baseURL + "/c\(cap)", maxResponseBytes: cap)) {
+            case .success(let r): outcomes.append("\(r.body.count)")
+            case .failure(let e): outcomes.append(e == .responseTooLarge(limit: cap) ? "too large" : "\(e)")
+            }
+        }
+        #expect(outcomes == ["100", "100", "too large", "100", "100", "100", "too large"])
+    }
+
     @Test func aPooledConnectionIsParkedNotWatchedAndTakenBackForTheNextCall() async throws {
         let server = try TestHTTPServer(TestHTTPServer.echo)
         defer { server.stop() }

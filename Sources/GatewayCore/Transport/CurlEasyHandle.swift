@@ -1,4 +1,7 @@
 internal import CShims
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One curl easy handle and everything whose lifetime must match it: the header list,
 /// the parsed URL, the error buffer (curl keeps pointers to all three), and the response
@@ -7,15 +10,30 @@ final class CurlEasyHandle {
     let raw: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var url: OpaquePointer?
+    /// The vetted origin `url` was copied from (`setURL(under:string:)`); nil for a URL
+    /// parsed whole.
+    private var urlOrigin: CurlURLOrigin?
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    private var maxBodyBytes: Int
+    /// The response as curl's callbacks deliver it. Behind a pointer the handle owns, not in
+    /// a stored property: the callbacks run for every header line and body chunk, and each
+    /// access to a class's stored property costs a dynamic exclusivity check.
+    private let received: UnsafeMutablePointer<ReceivedResponse>
 
-    private(set) var responseHeaders = HTTPHeaders()
-    private(set) var body: [UInt8] = []
-    /// The write callback refused bytes past `maxBodyBytes` (curl then reports CURLE_WRITE_ERROR).
-    private(set) var exceededBodyLimit = false
+    var responseHeaders: HTTPHeaders { received.pointee.header.fields }
+    var body: [UInt8] { received.pointee.body }
+    /// The write callback refused bytes past the size cap (curl then reports CURLE_WRITE_ERROR).
+    var exceededBodyLimit: Bool { received.pointee.exceededBodyLimit }
+    /// The transfer under way, from when it is added to the multi until it completes
+    /// (`CurlTransport`; it holds this handle meanwhile).
+    var transfer: CurlTransfer?
     /// The transfer under way (or last made) was a GET without a body (set by the transport).
     var lastWasPlainGet = false
+    /// Options that vary by request, as last set on this handle (nil or -1: not set since
+    /// the handle was made or reset), so a plain GET after a plain GET sets only those that
+    /// differ (`CurlTransport.configure`).
+    var optionScheme: String?
+    var optionTimeouts: UpstreamTimeouts?
+    var optionMaxFileSize = -1
     /// Its last transfer was a plain GET that succeeded: the options on the handle are those
     /// of a plain GET, and another one may keep them (`prepareForPlainReuse`).
     var reusableAsIs = false
@@ -24,7 +42,8 @@ final class CurlEasyHandle {
         _ = CurlGlobal.initialized
         guard let h = curl_easy_init() else { throw .other(code: -1, message: "curl_easy_init failed") }
         raw = h
-        self.maxBodyBytes = maxBodyBytes
+        received = .allocate(capacity: 1)
+        received.initialize(to: ReceivedResponse(maxBodyBytes: maxBodyBytes))
         let size = Int(cshims_curl_error_size())
         errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
@@ -38,17 +57,18 @@ final class CurlEasyHandle {
     /// it clears every option, so the error buffer and callbacks are set again.
     func prepareForReuse(maxBodyBytes: Int) throws(TransportError) {
         curl_easy_reset(raw)
+        optionScheme = nil
+        optionTimeouts = nil
+        optionMaxFileSize = -1
         upload = []
         uploadOffset = 0
         curl_slist_free_all(headerList)
         headerList = nil
         curl_url_cleanup(url)
         url = nil
-        responseHeaders = HTTPHeaders()
-        body = []
-        exceededBodyLimit = false
+        urlOrigin = nil
+        received.pointee.startOver(maxBodyBytes: maxBodyBytes)
         errorBuffer[0] = 0
-        self.maxBodyBytes = maxBodyBytes
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
         try installCallbacks()
     }
@@ -57,11 +77,8 @@ final class CurlEasyHandle {
     /// one, options kept (curl reuses a handle's options by design; the callbacks and error
     /// buffer stay set). The caller sets URL, headers and the per-request options again.
     func prepareForPlainReuse(maxBodyBytes: Int) {
-        responseHeaders = HTTPHeaders()
-        body = []
-        exceededBodyLimit = false
+        received.pointee.startOver(maxBodyBytes: maxBodyBytes)
         errorBuffer[0] = 0
-        self.maxBodyBytes = maxBodyBytes
     }
 
     deinit {
@@ -69,6 +86,8 @@ final class CurlEasyHandle {
         curl_slist_free_all(headerList)
         curl_url_cleanup(url)
         errorBuffer.deallocate()
+        received.deinitialize(count: 1)
+        received.deallocate()
     }
 
     // MARK: options
@@ -92,12 +111,85 @@ final class CurlEasyHandle {
     }
 
     /// Takes ownership of a parsed URL; curl reads it (CURLOPT_CURLU) for the whole transfer,
-    /// so the host that was vetted is the host that is contacted.
-    func setURL(_ parsed: OpaquePointer) throws(TransportError) {
+    /// so the host that was vetted is the host that is contacted. `string` is the same URL as
+    /// given: curl keeps it as the transfer's URL (CURLOPT_URL; with a CURLU set it is not
+    /// parsed), so it need not print the parsed one back into a string for every transfer.
+    func setURL(_ parsed: OpaquePointer, string: String) throws(TransportError) {
         let old = url
         url = parsed
+        urlOrigin = nil
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, parsed))
         curl_url_cleanup(old)
+        try set(CURLOPT_URL, string)
+    }
+
+    /// A URL under a vetted origin: `string` is `origin.prefix` (which ends with a slash)
+    /// followed by plain path and query characters (`CurlURLOrigin.extends`). The handle's
+    /// own copy of the origin's parsed URL gets the path and query, so curl parses nothing:
+    /// no curl_url_set of the whole URL, no curl_url_get printing it back.
+    ///
+    /// Returns false, having set nothing, when curl's parse of the whole URL could differ
+    /// from the parts as given: a dot segment in the path (curl removes those), a
+    /// percent-escape with upper-case hex (setting a part lower-cases those; the parse keeps
+    /// them), an empty query after "?". The caller then sets the URL as a string.
+    func setURL(under origin: CurlURLOrigin, string: String) throws(TransportError) -> Bool {
+        let start = origin.prefixLength - 1  // the prefix's last byte: the path's leading slash
+        // Where the path ends (at "?" or the end), or -1: set the URL as a string instead.
+        let split = string.utf8.withContiguousStorageIfAvailable { u -> Int in
+            var question: Int? = nil
+            var i = start
+            let n = u.count
+            while i < n {
+                let c = u[i]
+                if c == UInt8(ascii: "?") {
+                    if question == nil {
+                        question = i
+                        if i + 1 == n { return -1 }
+                    }
+                } else if c == UInt8(ascii: "%") {
+                    if i + 2 < n, isUpperHexEscape(u[i + 1], u[i + 2]) { return -1 }
+                } else if c == UInt8(ascii: "."), question == nil, u[i - 1] == UInt8(ascii: "/") {
+                    return -1
+                }
+                i += 1
+            }
+            return question ?? n
+        }
+        guard let pathEnd = split, pathEnd >= 0 else { return false }
+
+        if url == nil || urlOrigin !== origin {
+            guard let copy = curl_url_dup(origin.parsed) else {
+                throw .other(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_url_dup failed")
+            }
+            curl_url_cleanup(url)
+            url = copy
+            urlOrigin = origin
+        }
+        let h = url!
+        var rc = CURLUE_OK
+        string.withCString { s in
+            let pathLength = pathEnd - start
+            // The path as its own C string (curl copies it): on the stack for any usual length.
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: pathLength + 1) { path in
+                path.baseAddress!.update(from: s + start, count: pathLength)
+                path[pathLength] = 0
+                rc = curl_url_set(h, CURLUPART_PATH, path.baseAddress, 0)
+            }
+            if rc == CURLUE_OK {
+                rc = curl_url_set(h, CURLUPART_QUERY, pathEnd < string.utf8.count ? s + pathEnd + 1 : nil, 0)
+            }
+        }
+        guard rc == CURLUE_OK else {
+            // The copy may hold a part of this URL only: not to be reused.
+            curl_url_cleanup(url)
+            url = nil
+            urlOrigin = nil
+            _ = cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, nil)
+            throw .invalidURL(String(cString: curl_url_strerror(rc)))
+        }
+        try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, h))
+        try set(CURLOPT_URL, string)
+        return true
     }
 
     /// A URL as a string, for curl to parse (a parsed one set before is dropped first: it
@@ -105,6 +197,7 @@ final class CurlEasyHandle {
     func setURLString(_ value: String) throws(TransportError) {
         if let old = url {
             url = nil
+            urlOrigin = nil
             try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, nil))
             curl_url_cleanup(old)
         }
@@ -113,6 +206,8 @@ final class CurlEasyHandle {
 
     /// Lines are "Name: value"; "Name:" removes a header curl would add, "Name;" sends it empty.
     func setHeaderLines(_ lines: [String]) throws(TransportError) {
+        // None now and none set (a new or reset handle has none): nothing to change.
+        if lines.isEmpty && headerList == nil { return }
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
             guard let next = line.withCString({ curl_slist_append(list, $0) }) else {
@@ -184,7 +279,8 @@ final class CurlEasyHandle {
     /// A CURLINFO_*_TIME_T value (microseconds) as a Duration.
     func duration(_ info: CURLINFO) -> Duration {
         var v: curl_off_t = 0
-        return cshims_curl_easy_getinfo_off_t(raw, info, &v) == CURLE_OK ? .microseconds(Int64(v)) : .zero
+        // Zero (no connect, no TLS on a pooled connection) without the 128-bit multiply.
+        return cshims_curl_easy_getinfo_off_t(raw, info, &v) == CURLE_OK && v != 0 ? .microseconds(Int64(v)) : .zero
     }
 
     /// curl's own description of the last failure (may name host and port, never the path).
@@ -196,19 +292,37 @@ final class CurlEasyHandle {
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            return handle.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            return handle.received.pointee.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
         })
         try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, me))
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
             let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            handle.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            handle.received.pointee.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
         try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, me))
     }
 
+}
+
+/// What curl's write and header callbacks deliver for one transfer of a handle.
+private struct ReceivedResponse {
+    var header = ResponseHeaderLines()
+    var body: [UInt8] = []
+    var exceededBodyLimit = false
+    var maxBodyBytes: Int
+
+    init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
+
+    mutating func startOver(maxBodyBytes: Int) {
+        header.startOver()
+        body = []
+        exceededBodyLimit = false
+        self.maxBodyBytes = maxBodyBytes
+    }
+
     /// Returning fewer bytes than offered makes curl abort with CURLE_WRITE_ERROR.
-    private func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Int {
+    mutating func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Int {
         if body.count + chunk.count > maxBodyBytes {
             exceededBodyLimit = true
             return 0
@@ -218,34 +332,86 @@ final class CurlEasyHandle {
     }
 
     /// curl hands over one whole header line at a time, CRLF included, for every response
-    /// it reads (1xx interim ones too): a status line starts a fresh set. Runs for every
-    /// header of every upstream response, so it works on the raw bytes.
-    private func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+    /// it reads (1xx interim ones too).
+    mutating func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        let length = header.receive(raw)
+        // A Content-Length sizes the body buffer once.
+        if length > 0, length <= maxBodyBytes, body.isEmpty { body.reserveCapacity(length) }
+    }
+}
+
+/// The response's header fields as curl hands over their lines. Runs for every header line
+/// of every upstream response, so it works on the raw bytes, and keeps the last response's
+/// fields: a line whose name and value equal those of the field at the same position then
+/// gets the same strings again (an upstream sends mostly the same lines each time), without
+/// decoding or allocating anything.
+private struct ResponseHeaderLines {
+    var fields = HTTPHeaders()
+    private var lastFields: [HTTPHeaders.Element] = []
+
+    /// Before a transfer: the last response's fields become the ones to compare with, and
+    /// `fields` starts empty.
+    mutating func startOver() {
+        if !fields.isEmpty { lastFields = fields.fields }
+        fields = HTTPHeaders()
+    }
+
+    /// A status line starts a fresh set of fields. Returns the value of a Content-Length
+    /// line (digits only), else -1.
+    mutating func receive(_ raw: UnsafeRawBufferPointer) -> Int {
         var end = raw.count
         while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
-        guard end > 0 else { return }
+        guard end > 0 else { return -1 }
         let first = raw[0]
         if end >= 5, first == UInt8(ascii: "H"), raw[1] == UInt8(ascii: "T"), raw[2] == UInt8(ascii: "T"),
            raw[3] == UInt8(ascii: "P"), raw[4] == UInt8(ascii: "/") {
-            responseHeaders.removeAll(keepingCapacity: true)
-            responseHeaders.reserveCapacity(16)
-            return
+            fields.removeAll(keepingCapacity: true)
+            fields.reserveCapacity(16)
+            return -1
         }
         if first == 0x20 || first == 0x09 {
-            // obs-fold (RFC 9112 §5.2): a continuation of the previous value.
-            responseHeaders.appendToLastValue(" " + trimmedString(raw, 0, end))
-            return
+            // obs-fold (RFC 9112 §5.2): a continuation of the previous value. (A field with a
+            // folded value never equals a line: its value has more than the line's.)
+            fields.appendToLastValue(" " + trimmedString(raw, 0, end))
+            return -1
         }
         var colon = 0
         while colon < end, raw[colon] != UInt8(ascii: ":") { colon += 1 }
-        guard colon < end else { return }
-        let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self)
-        let value = trimmedString(raw, colon + 1, end)
-        responseHeaders.add(name, value)
-        if colon == 14, body.isEmpty, asciiEqualsIgnoringCase(raw, "content-length"), let n = Int(value), n > 0, n <= maxBodyBytes {
-            body.reserveCapacity(n)
+        guard colon < end else { return -1 }
+        var a = colon + 1, b = end
+        while a < b, raw[a] == 0x20 || raw[a] == 0x09 { a += 1 }
+        while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
+        let name = UnsafeRawBufferPointer(rebasing: raw[0..<colon])
+        let value = UnsafeRawBufferPointer(rebasing: raw[a..<b])
+        let index = fields.count
+        if index < lastFields.count, bytesEqual(lastFields[index].name, name), bytesEqual(lastFields[index].value, value) {
+            let field = lastFields[index]
+            fields.add(field.name, field.value)
+        } else {
+            fields.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
+        return colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
     }
+}
+
+/// Whether `s` is exactly `bytes` (UTF-8).
+private func bytesEqual(_ s: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    let n = bytes.count
+    guard s.utf8.count == n else { return false }
+    guard n > 0 else { return true }
+    return s.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress!, n) == 0 } ?? false
+}
+
+/// The decimal number `raw` holds (digits only, at most 18), or -1.
+private func digits(_ raw: UnsafeRawBufferPointer) -> Int {
+    guard raw.count > 0, raw.count <= 18 else { return -1 }
+    var n = 0
+    for c in raw {
+        let d = c &- 0x30
+        guard d <= 9 else { return -1 }
+        n = n * 10 + Int(d)
+    }
+    return n
 }
 
 private func trimmedString(_ raw: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> String {
@@ -253,6 +419,13 @@ private func trimmedString(_ raw: UnsafeRawBufferPointer, _ from: Int, _ to: Int
     while a < b, raw[a] == 0x20 || raw[a] == 0x09 { a += 1 }
     while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
     return String(decoding: UnsafeRawBufferPointer(rebasing: raw[a..<b]), as: UTF8.self)
+}
+
+/// `%XY` with an upper-case hex digit among X and Y (both hex digits).
+private func isUpperHexEscape(_ x: UInt8, _ y: UInt8) -> Bool {
+    func hex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66) }
+    func upper(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x46 }
+    return hex(x) && hex(y) && (upper(x) || upper(y))
 }
 
 /// Whether `raw` starts with `lower` (ASCII, given in lower case), ignoring case.

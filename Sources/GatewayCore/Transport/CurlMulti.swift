@@ -58,6 +58,8 @@ final class CurlMulti {
     }
 
     var activeTransfers: Int { easies.count }
+    /// The handles added and not yet finished or removed.
+    var handles: [CurlEasyHandle] { Array(easies.values) }
     /// Sockets curl asks to be watched (parked ones, which it dropped, not counted).
     var watchedSockets: Int { sockets.values.reduce(0) { $0 + ($1.parked ? 0 : 1) } }
 
@@ -168,18 +170,24 @@ final class CurlMulti {
 
     private func armTimer(at deadline: LoopInstant) {
         timer?.cancel()
-        timer = loop.schedule(at: deadline) { [weak self] in
-            guard let self else { return }
-            self.timer = nil
-            guard let wanted = self.timerDeadline else { return }
-            if wanted > self.loop.now() {
-                self.armTimer(at: wanted)
-                return
+        if timerFired == nil {
+            // Made once: every timer armed runs this same closure.
+            timerFired = { [weak self] in
+                guard let self else { return }
+                self.timer = nil
+                guard let wanted = self.timerDeadline else { return }
+                if wanted > self.loop.now() {
+                    self.armTimer(at: wanted)
+                    return
+                }
+                self.timerDeadline = nil
+                self.socketAction(cshims_curl_socket_timeout(), events: 0)
             }
-            self.timerDeadline = nil
-            self.socketAction(cshims_curl_socket_timeout(), events: 0)
         }
+        timer = loop.schedule(at: deadline, timerFired!)
     }
+
+    private var timerFired: (() -> Void)?
 
     // MARK: loop → curl
 
@@ -205,7 +213,10 @@ final class CurlMulti {
     /// that starts a new request or closes the multi does not disturb the iteration.
     private func collectFinished() {
         guard let m = raw else { return }
-        var done: [(CurlEasyHandle, CURLcode)] = []
+        // The buffer of the last call (taken, so a completion that ends in here again
+        // cannot share it), given back at the end.
+        var done = finishedBuffer
+        finishedBuffer = []
         var left: CInt = 0
         while let msg = curl_multi_info_read(m, &left) {
             guard msg.pointee.msg == CURLMSG_DONE, let e = msg.pointee.easy_handle else { continue }
@@ -216,7 +227,11 @@ final class CurlMulti {
         }
         for (easy, _) in done { curl_multi_remove_handle(m, easy.raw) }
         if !done.isEmpty { onFinished?(done) }
+        done.removeAll(keepingCapacity: true)
+        finishedBuffer = done
     }
+
+    private var finishedBuffer: [(CurlEasyHandle, CURLcode)] = []
 }
 
 /// The loop's handler for one of curl's sockets.

@@ -39,35 +39,13 @@ public struct CurlTransportStats: Sendable, Equatable {
 public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     public let loop: EventLoop
     public let configuration: CurlTransportConfiguration
+    /// Transfers in flight are its easy handles' (`CurlEasyHandle.transfer`).
     private var multi: CurlMulti?
-    private var transfers: [ObjectIdentifier: Transfer] = [:]
     /// Finished easy handles kept for reuse (curl_easy_init allocates several buffers).
     private var spareHandles: [CurlEasyHandle] = []
     private static let maxSpareHandles = 64
-    private var transferByID: [UInt64: ObjectIdentifier] = [:]
     private let nextID = Atomic<UInt64>(1)
     private let counters = Mutex(CurlTransportStats(activeTransfers: 0, connectionsOpened: 0, completedTransfers: 0))
-
-    /// A class: moved between the tables and the finished batch by reference, not copied
-    /// field by field.
-    private final class Transfer {
-        let id: UInt64
-        let easy: CurlEasyHandle
-        let target: VettedURL
-        let timeouts: UpstreamTimeouts
-        let maxResponseBytes: Int
-        let completion: (Result<UpstreamResponse, TransportError>) -> Void
-
-        init(id: UInt64, easy: CurlEasyHandle, target: VettedURL, timeouts: UpstreamTimeouts, maxResponseBytes: Int,
-             completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void) {
-            self.id = id
-            self.easy = easy
-            self.target = target
-            self.timeouts = timeouts
-            self.maxResponseBytes = maxResponseBytes
-            self.completion = completion
-        }
-    }
 
     public init(loop: EventLoop, configuration: CurlTransportConfiguration = CurlTransportConfiguration()) throws(TransportError) {
         self.loop = loop
@@ -83,7 +61,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     deinit {
         // Dropped without shutdown(): nothing would ever complete these otherwise.
-        for t in transfers.values { t.completion(.failure(.cancelled)) }
+        for t in detachAll() { t.complete(.failure(.cancelled)) }
     }
 
     public var stats: CurlTransportStats { counters.withLock { $0 } }
@@ -95,30 +73,32 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     /// Loop thread only. `completion` runs on the loop thread, never before this returns.
     public func send(_ request: UpstreamRequest, completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void) {
-        start(request, id: nextID.add(1, ordering: .relaxed).oldValue, cancellation: nil, completion: completion)
+        let transfer = CurlTransfer(id: nextID.add(1, ordering: .relaxed).oldValue)
+        transfer.completion = completion
+        start(request, transfer)
     }
 
     /// Any context. Hops to the loop; the result comes back from the loop thread.
     /// Cancelling the calling task aborts the transfer with `.cancelled`.
     public func send(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
-        let id = nextID.add(1, ordering: .relaxed).oldValue
-        let flag = CancellationFlag()
+        // One object per call: the cancellation flag, the completion, and (on the loop) the
+        // transfer's state.
+        let transfer = CurlTransfer(id: nextID.add(1, ordering: .relaxed).oldValue)
         let result = await withTaskCancellationHandler {
             // Resumed exactly once: `start` completes every transfer once, by the result or
             // by `.cancelled`, and `completion` never runs before `start` returns.
             await withUnsafeContinuation { (cont: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>) in
+                transfer.continuation = cont
                 if loop.inEventLoop {
                     // Already on the loop (a handler task runs on it): no hop.
-                    self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
+                    self.start(request, transfer)
                 } else {
-                    loop.execute {
-                        self.start(request, id: id, cancellation: flag) { cont.resume(returning: $0) }
-                    }
+                    loop.execute { self.start(request, transfer) }
                 }
             }
         } onCancel: {
-            flag.cancel()
-            loop.execute { self.cancel(id: id) }
+            transfer.cancel()
+            loop.execute { self.cancel(transfer) }
         }
         return try result.get()
     }
@@ -128,23 +108,28 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     public func shutdown() {
         assertOnLoop()
         guard let m = multi else { return }
+        let pending = detachAll()
         multi = nil
         m.close()
         spareHandles.removeAll()
-        let pending = transfers.values.sorted { $0.id < $1.id }
-        transfers.removeAll()
-        transferByID.removeAll()
         counters.withLock { $0.activeTransfers = 0 }
-        for t in pending { t.completion(.failure(.cancelled)) }
+        for t in pending { t.complete(.failure(.cancelled)) }
     }
 
-    private func start(
-        _ request: UpstreamRequest, id: UInt64, cancellation: CancellationFlag?,
-        completion: @escaping (Result<UpstreamResponse, TransportError>) -> Void
-    ) {
+    /// The transfers in flight, in the order they started, each let go of by its handle.
+    private func detachAll() -> [CurlTransfer] {
+        let pending = (multi?.handles ?? []).compactMap { easy -> CurlTransfer? in
+            defer { easy.transfer = nil }
+            return easy.transfer
+        }
+        for t in pending { t.easy = nil }
+        return pending.sorted { $0.id < $1.id }
+    }
+
+    private func start(_ request: UpstreamRequest, _ transfer: CurlTransfer) {
         assertOnLoop()
         do throws(TransportError) {
-            guard let multi, cancellation?.isCancelled != true else { throw .cancelled }
+            guard let multi, !transfer.isCancelled else { throw .cancelled }
             let target = try vet(request)
             let easy: CurlEasyHandle
             let plainGet = request.method == "GET" && request.body.isEmpty
@@ -167,30 +152,35 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             try configure(easy, for: request, target: target, keepsOptions: keepsOptions)
             easy.lastWasPlainGet = plainGet
             try multi.add(easy)
-            transfers[ObjectIdentifier(easy)] = Transfer(
-                id: id, easy: easy, target: target, timeouts: request.timeouts,
-                maxResponseBytes: request.maxResponseBytes, completion: completion)
-            transferByID[id] = ObjectIdentifier(easy)
+            transfer.url = target.url
+            transfer.scheme = target.scheme
+            transfer.timeouts = request.timeouts
+            transfer.maxResponseBytes = request.maxResponseBytes
+            // Until it completes: the handle holds the transfer, the transfer its handle.
+            transfer.easy = easy
+            easy.transfer = transfer
             counters.withLock { $0.activeTransfers += 1 }
         } catch {
-            loop.executeLocal { completion(.failure(error)) }
+            loop.executeLocal { transfer.complete(.failure(error)) }
         }
     }
 
-    private func cancel(id: UInt64) {
-        guard let key = transferByID.removeValue(forKey: id), let t = transfers.removeValue(forKey: key) else { return }
-        multi?.remove(t.easy)
+    private func cancel(_ transfer: CurlTransfer) {
+        guard let easy = transfer.easy, easy.transfer === transfer else { return }
+        easy.transfer = nil
+        transfer.easy = nil
+        multi?.remove(easy)
         counters.withLock { $0.activeTransfers -= 1 }
-        t.completion(.failure(.cancelled))
+        transfer.complete(.failure(.cancelled))
     }
 
-    /// All of a batch leave `transfers` before any completion runs, so a completion that
-    /// calls `shutdown()` cannot turn a finished sibling into a cancelled one.
+    /// Every transfer of a batch has its result (and is out of the multi, and of the
+    /// counters) before any completion runs, so a completion that calls `shutdown()` cannot
+    /// turn a finished sibling into a cancelled one.
     private func finished(_ done: [(CurlEasyHandle, CURLcode)]) {
-        var results: [(Transfer, Result<UpstreamResponse, TransportError>)] = []
         for (easy, code) in done {
-            guard let t = transfers.removeValue(forKey: ObjectIdentifier(easy)) else { continue }
-            transferByID[t.id] = nil
+            guard let t = easy.transfer else { continue }
+            t.easy = nil
             let opened = easy.long(CURLINFO_NUM_CONNECTS)
             counters.withLock {
                 $0.activeTransfers -= 1
@@ -198,13 +188,18 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 $0.connectionsOpened += opened
             }
             easy.reusableAsIs = code == CURLE_OK && easy.lastWasPlainGet
-            results.append((t, code == CURLE_OK
-                ? .success(response(from: easy))
-                : .failure(error(for: code, easy: easy, transfer: t))))
+            t.result = code == CURLE_OK
+                ? .success(response(from: easy, reusedConnection: opened == 0))
+                : .failure(error(for: code, easy: easy, transfer: t))
         }
-        // Finished handles are out of the multi and hold nothing the results still need.
-        for (t, _) in results where spareHandles.count < Self.maxSpareHandles { spareHandles.append(t.easy) }
-        for (t, result) in results { t.completion(result) }
+        for (easy, _) in done {
+            guard let t = easy.transfer, let result = t.result else { continue }
+            easy.transfer = nil
+            t.result = nil
+            // A finished handle is out of the multi and holds nothing the result still needs.
+            if spareHandles.count < Self.maxSpareHandles { spareHandles.append(easy) }
+            t.complete(result)
+        }
     }
 
     private func assertOnLoop() {
@@ -214,31 +209,40 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     // MARK: request → easy handle
 
     /// Refuses what must never reach the network, before a handle exists.
-    private func vet(_ request: UpstreamRequest) throws(TransportError) -> VettedURL {
+    private func vet(_ request: UpstreamRequest) throws(TransportError) -> UpstreamTarget {
         try request.validateMethod()
         try request.validateHeaders()
-        for origin in vettedOrigins where VettedURL.extends(origin.prefix, request.url) {
-            return VettedURL(trusted: request.url, scheme: origin.scheme)
+        for origin in vettedOrigins where origin.extends(request.url) {
+            return UpstreamTarget(url: request.url, scheme: origin.scheme, origin: origin, parsed: nil)
         }
         let vetted = try VettedURL(request.url, allowPlainHTTPToLoopback: configuration.allowPlainHTTPToLoopback)
-        if vettedOrigins.count < 16, let prefix = VettedURL.originPrefix(request.url) {
-            vettedOrigins.append((prefix, vetted.scheme))
+        if vettedOrigins.count < 16, let prefix = CurlURLOrigin.prefix(of: request.url),
+           let origin = CurlURLOrigin(prefix: prefix, scheme: vetted.scheme) {
+            vettedOrigins.append(origin)
         }
-        return vetted
+        return UpstreamTarget(url: request.url, scheme: vetted.scheme, origin: nil, parsed: vetted)
     }
 
     /// `scheme://authority/` of URLs that passed the full check (every upstream's base URL,
-    /// in practice): another URL that starts with one of them and has only plain characters
-    /// after it has the same scheme, host and port, so it skips the parse (curl parses it
-    /// once more anyway). Loop thread only, like everything here.
-    private var vettedOrigins: [(prefix: String, scheme: String)] = []
+    /// in practice), each with curl's parse of it: another URL that starts with one of them
+    /// and has only plain characters after it has the same scheme, host and port, so it
+    /// skips the parse (and curl gets the origin's parsed URL with the path and query set).
+    /// Loop thread only, like everything here.
+    private var vettedOrigins: [CurlURLOrigin] = []
+    /// URLs given to curl as a vetted origin's parsed URL with the path and query set (tests).
+    private(set) var urlsFromOrigins = 0
 
     /// `keepsOptions`: the handle still holds every option a plain GET sets here from its
     /// last transfer (also a plain GET); only those that vary by request are set.
-    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: VettedURL,
+    private func configure(_ easy: CurlEasyHandle, for request: UpstreamRequest, target: UpstreamTarget,
                            keepsOptions: Bool = false) throws(TransportError) {
-        if let parsed = target.takeHandle() { try easy.setURL(parsed) } else { try easy.setURLString(target.url) }
-        try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
+        if let parsed = target.parsed?.takeHandle() {
+            try easy.setURL(parsed, string: target.url)
+        } else if let origin = target.origin, try easy.setURL(under: origin, string: target.url) {
+            urlsFromOrigins &+= 1
+        } else {
+            try easy.setURLString(target.url)
+        }
         if !keepsOptions {
             try easy.set(CURLOPT_NOSIGNAL, 1)
             // Environment proxies (https_proxy, ALL_PROXY) would silently reroute upstream traffic.
@@ -254,21 +258,34 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             // does not read no_proxy/NO_PROXY from the environment for every transfer.
             try easy.set(CURLOPT_NOPROXY, "")
         }
-        // Wait for a connection that may multiplex rather than open another one.
-        if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) } else if keepsOptions { try easy.set(CURLOPT_PIPEWAIT, 0) }
-
+        // The per-request options below are set unless the handle kept them, at the same
+        // values, from its last transfer.
+        if !keepsOptions || easy.optionScheme != target.scheme {
+            try easy.set(CURLOPT_PROTOCOLS_STR, target.scheme)
+            // Wait for a connection that may multiplex rather than open another one.
+            if target.scheme == "https" { try easy.set(CURLOPT_PIPEWAIT, 1) } else if keepsOptions { try easy.set(CURLOPT_PIPEWAIT, 0) }
+            easy.optionScheme = target.scheme
+        }
         let t = request.timeouts
-        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(t.connect))
-        try easy.set(CURLOPT_TIMEOUT_MS, milliseconds(t.total))
-        try easy.set(CURLOPT_LOW_SPEED_LIMIT, max(0, t.lowSpeedLimit))
-        try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, (milliseconds(t.lowSpeedTime) + 999) / 1000))
-        // A hint: with a larger Content-Length curl fails before reading the body.
-        try easy.set(CURLOPT_MAXFILESIZE_LARGE, offT: Int64(max(0, request.maxResponseBytes)))
+        if !keepsOptions || easy.optionTimeouts != t {
+            try easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(t.connect))
+            try easy.set(CURLOPT_TIMEOUT_MS, milliseconds(t.total))
+            try easy.set(CURLOPT_LOW_SPEED_LIMIT, max(0, t.lowSpeedLimit))
+            try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, (milliseconds(t.lowSpeedTime) + 999) / 1000))
+            easy.optionTimeouts = t
+        }
+        let maxFileSize = max(0, request.maxResponseBytes)
+        if !keepsOptions || easy.optionMaxFileSize != maxFileSize {
+            // A hint: with a larger Content-Length curl fails before reading the body.
+            try easy.set(CURLOPT_MAXFILESIZE_LARGE, offT: Int64(maxFileSize))
+            easy.optionMaxFileSize = maxFileSize
+        }
 
         var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
         switch request.method {
         case "GET" where request.body.isEmpty:
-            try easy.set(CURLOPT_HTTPGET, 1)
+            // A handle that kept its options was set for a plain GET already.
+            if !keepsOptions { try easy.set(CURLOPT_HTTPGET, 1) }
         case "HEAD":
             try easy.set(CURLOPT_NOBODY, 1)
         default:
@@ -289,7 +306,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     // MARK: easy handle → response or error
 
-    private func response(from easy: CurlEasyHandle) -> UpstreamResponse {
+    private func response(from easy: CurlEasyHandle, reusedConnection: Bool) -> UpstreamResponse {
         let version: String
         switch easy.long(CURLINFO_HTTP_VERSION) {
         case Int(CURL_HTTP_VERSION_1_0): version = "1.0"
@@ -308,13 +325,13 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 tls: easy.duration(CURLINFO_APPCONNECT_TIME_T),
                 firstByte: easy.duration(CURLINFO_STARTTRANSFER_TIME_T),
                 total: easy.duration(CURLINFO_TOTAL_TIME_T),
-                reusedConnection: easy.long(CURLINFO_NUM_CONNECTS) == 0
+                reusedConnection: reusedConnection
             )
         )
     }
 
-    private func error(for code: CURLcode, easy: CurlEasyHandle, transfer t: Transfer) -> TransportError {
-        let message = t.target.scrub(easy.errorMessage.isEmpty ? String(cString: curl_easy_strerror(code)) : easy.errorMessage)
+    private func error(for code: CURLcode, easy: CurlEasyHandle, transfer t: CurlTransfer) -> TransportError {
+        let message = VettedURL.scrub(easy.errorMessage.isEmpty ? String(cString: curl_easy_strerror(code)) : easy.errorMessage, url: t.url)
         switch code {
         case CURLE_WRITE_ERROR where easy.exceededBodyLimit, CURLE_FILESIZE_EXCEEDED:
             return .responseTooLarge(limit: t.maxResponseBytes)
@@ -336,7 +353,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         case CURLE_TOO_MANY_REDIRECTS:
             return .redirectRefused
         case CURLE_UNSUPPORTED_PROTOCOL:
-            return .schemeNotAllowed(t.target.scheme)
+            return .schemeNotAllowed(t.scheme)
         case CURLE_URL_MALFORMAT:
             return .invalidURL(message)
         case CURLE_ABORTED_BY_CALLBACK:
@@ -352,7 +369,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     /// connection or a pooled one. (NUM_CONNECTS cannot tell: it is 0 both for a reused
     /// connection and for one that never completed.) If it was not, the earlier of the
     /// connect and total deadlines fired, both being counted from the start of the transfer.
-    private func timeoutKind(easy: CurlEasyHandle, transfer t: Transfer) -> TransportError {
+    private func timeoutKind(easy: CurlEasyHandle, transfer t: CurlTransfer) -> TransportError {
         if easy.errorMessage.contains("too slow") { return .lowSpeedTimeout }
         let connected = easy.duration(CURLINFO_PRETRANSFER_TIME_T) > .zero
         if !connected && t.timeouts.connect < t.timeouts.total { return .connectTimeout }
@@ -366,33 +383,75 @@ private func milliseconds(_ d: Duration) -> Int {
     return Int(max(1, (ns + 999_999) / 1_000_000))
 }
 
-private final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func cancel() { flag.store(true, ordering: .releasing) }
-    var isCancelled: Bool { flag.load(ordering: .acquiring) }
+/// One call to `send`: whether its task was cancelled (any thread), its completion, and,
+/// on the loop, what the transfer's result and errors are made from.
+final class CurlTransfer: @unchecked Sendable {
+    let id: UInt64
+    private let cancelled = Atomic<Bool>(false)
+    /// One of the two is set before `start` (which runs on the loop, or is handed to it);
+    /// the transfer's one result goes to it. (The async `send` resumes its continuation
+    /// directly: no closure to allocate around it.)
+    var completion: ((Result<UpstreamResponse, TransportError>) -> Void)?
+    var continuation: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>?
+    // Loop thread only, from `start` on.
+    var easy: CurlEasyHandle?
+    var url = ""
+    var scheme = ""
+    var timeouts = UpstreamTimeouts()
+    var maxResponseBytes = 0
+    /// Between the two passes over a finished batch (`CurlTransport.finished`).
+    var result: Result<UpstreamResponse, TransportError>?
+
+    init(id: UInt64) { self.id = id }
+
+    func cancel() { cancelled.store(true, ordering: .releasing) }
+    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+
+    func complete(_ result: Result<UpstreamResponse, TransportError>) {
+        if let cont = continuation {
+            continuation = nil
+            cont.resume(returning: result)
+        } else if let c = completion {
+            completion = nil
+            c(result)
+        }
+    }
 }
 
-/// A URL parsed once by curl's own parser (CURLU), checked, and then handed to the easy
-/// handle as that same parsed object, so the host that was vetted is the host contacted.
-private final class VettedURL {
-    // Defaults make the object whole before any throw, so deinit frees the CURLU.
-    private(set) var scheme = ""
-    private(set) var isTLS = false
-    /// Kept to find the query and userinfo again when an error message must be scrubbed
-    /// (rare; reading them for every request cost three curl_url_get allocations).
+/// A request's URL once vetted: under a remembered origin (`origin`), or parsed in full
+/// (`parsed`, whose CURLU goes to the easy handle).
+private struct UpstreamTarget {
     let url: String
-    private var handle: OpaquePointer?
+    let scheme: String
+    let origin: CurlURLOrigin?
+    let parsed: VettedURL?
+}
 
-    /// A URL `extends` a vetted origin with: nothing to parse, curl gets the string.
-    init(trusted url: String, scheme: String) {
-        self.url = url
+/// A vetted origin, `http://host:port/` or `https://host:port/`, and curl's parse of it
+/// (CURLU, which has no path or query). Loop thread only, like its transport.
+final class CurlURLOrigin {
+    let prefix: String
+    let prefixLength: Int
+    let scheme: String
+    let parsed: OpaquePointer
+
+    init?(prefix: String, scheme: String) {
+        guard let h = curl_url() else { return nil }
+        guard curl_url_set(h, CURLUPART_URL, prefix, UInt32(CURLU_NON_SUPPORT_SCHEME)) == CURLUE_OK else {
+            curl_url_cleanup(h)
+            return nil
+        }
+        self.prefix = prefix
+        prefixLength = prefix.utf8.count
         self.scheme = scheme
-        isTLS = scheme == "https"
+        parsed = h
     }
+
+    deinit { curl_url_cleanup(parsed) }
 
     /// `http://host:port/` or `https://host:port/` as `url` starts, when its authority is
     /// plain (letters, digits, `.-:[]`: no userinfo, no escapes) and ends with a slash.
-    static func originPrefix(_ url: String) -> String? {
+    static func prefix(of url: String) -> String? {
         let u = Array(url.utf8)
         let schemeEnd: Int
         if u.starts(with: "http://".utf8) { schemeEnd = 7 } else if u.starts(with: "https://".utf8) { schemeEnd = 8 } else { return nil }
@@ -411,11 +470,11 @@ private final class VettedURL {
 
     /// Whether `url` is `prefix` followed by path and query characters only (RFC 3986
     /// unreserved, sub-delims, `:@/?%`): nothing after the prefix can change the authority.
-    static func extends(_ prefix: String, _ url: String) -> Bool {
-        guard url.utf8.count >= prefix.utf8.count else { return false }
+    func extends(_ url: String) -> Bool {
+        guard url.utf8.count >= prefixLength else { return false }
         let answer = url.utf8.withContiguousStorageIfAvailable { u in
             prefix.utf8.withContiguousStorageIfAvailable { p in
-                memcmp(u.baseAddress!, p.baseAddress!, p.count) == 0 && plainPathBytes(UnsafeBufferPointer(rebasing: u[p.count...]))
+                memcmp(u.baseAddress!, p.baseAddress!, p.count) == 0 && Self.plainPathBytes(UnsafeBufferPointer(rebasing: u[p.count...]))
             }
         }
         return answer.flatMap { $0 } ?? false
@@ -437,9 +496,17 @@ private final class VettedURL {
         }
         return true
     }
+}
+
+/// A URL parsed once by curl's own parser (CURLU), checked, and then handed to the easy
+/// handle as that same parsed object, so the host that was vetted is the host contacted.
+private final class VettedURL {
+    // Defaults make the object whole before any throw, so deinit frees the CURLU.
+    private(set) var scheme = ""
+    private(set) var isTLS = false
+    private var handle: OpaquePointer?
 
     init(_ url: String, allowPlainHTTPToLoopback: Bool) throws(TransportError) {
-        self.url = url
         guard let h = curl_url() else { throw .other(code: -1, message: "curl_url failed") }
         handle = h
         // NON_SUPPORT_SCHEME: parse any scheme, so the refusal below is ours and uniform.
@@ -457,15 +524,15 @@ private final class VettedURL {
 
     deinit { curl_url_cleanup(handle) }
 
-    /// Hands the parsed URL over to its new owner (an easy handle); once only. nil for a
-    /// URL that was trusted by its origin (`init(trusted:scheme:)`).
+    /// Hands the parsed URL over to its new owner (an easy handle); once only.
     func takeHandle() -> OpaquePointer? {
         defer { handle = nil }
         return handle
     }
 
-    /// Query and userinfo: kept out of every error message.
-    func scrub(_ message: String) -> String {
+    /// Query and userinfo of `url`: kept out of every error message (parsed again here: rare;
+    /// reading them for every request cost three curl_url_get allocations).
+    static func scrub(_ message: String, url: String) -> String {
         guard let h = curl_url() else { return message }
         defer { curl_url_cleanup(h) }
         guard curl_url_set(h, CURLUPART_URL, url, UInt32(CURLU_NON_SUPPORT_SCHEME)) == CURLUE_OK else { return message }
