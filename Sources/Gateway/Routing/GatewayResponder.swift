@@ -41,11 +41,10 @@ public final class GatewayResponder: HTTPResponder {
     private func done(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String,
                       client: String?, record: RequestRecord?, writer: HTTPResponseWriter, routeIndex: Int? = nil) {
         if let routeIndex, let metrics {
-            // A matched route's series by its kept slots (no lookup by label); the log as usual.
+            // A matched route's series by its kept slots (no lookup by label).
             let seconds = loop.now().seconds(since: request.receivedAt)
             metrics.countRequest(route: route, status: r.status, seconds: seconds, slots: &seriesSlots[routeIndex])
-            accessLog?.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
-                                 seconds: seconds, client: client, record: record, cacheStatus: r.headers["Cache-Status"]), loop: loop)
+            logRequest(r, route, request, requestID, client: client, record: record, seconds: seconds, loop: loop, accessLog: accessLog)
         } else {
             conclude(r, route, request, requestID, client: client, record: record, metrics: metrics, loop: loop, accessLog: accessLog)
         }
@@ -174,6 +173,12 @@ func conclude(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requ
     guard metrics != nil || accessLog != nil else { return }
     let seconds = loop.now().seconds(since: request.receivedAt)
     metrics?.countRequest(route: route, status: r.status, seconds: seconds)
+    logRequest(r, route, request, requestID, client: client, record: record, seconds: seconds, loop: loop, accessLog: accessLog)
+}
+
+/// The access-log line of one answered request.
+func logRequest(_ r: HTTPResponse, _ route: String, _ request: HTTPRequest, _ requestID: String, client: String?,
+                record: RequestRecord?, seconds: Double, loop: EventLoop, accessLog: AccessLog?) {
     accessLog?.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
                          seconds: seconds, client: client, record: record, cacheStatus: r.headers["Cache-Status"]), loop: loop)
 }

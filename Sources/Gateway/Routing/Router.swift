@@ -202,15 +202,10 @@ public struct Router: Sendable {
         return n
     }
 
+    /// All of them, on the heap (a path with more segments than the stack buffer holds).
     static func segmentBounds(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var start = 0
-        for k in 0..<bytes.count where bytes[k] == UInt8(ascii: "/") {
-            if k > start { out.append(start..<k) }
-            start = k + 1
-        }
-        if start < bytes.count { out.append(start..<bytes.count) }
-        return out
+        let n = segmentBounds(bytes, into: UnsafeMutableBufferPointer(start: nil, count: 0))
+        return Array(unsafeUninitializedCapacity: n) { buf, count in count = segmentBounds(bytes, into: buf) }
     }
 
     @inline(__always)
@@ -256,12 +251,8 @@ public struct Router: Sendable {
     }
 }
 
-/// Decodes %XX escapes in a path segment; nil for a malformed escape or invalid UTF-8.
-func percentDecoded(_ s: Substring) -> String? {
-    FormEncoding.percentDecoded(s, plusIsSpace: false)
-}
-
-/// The same on a segment's bytes: most have no escape (one memchr, then one copy).
+/// Decodes %XX escapes in a path segment's bytes; nil for a malformed escape or invalid UTF-8.
+/// Most segments have none: one memchr, then one copy.
 func percentDecoded(_ b: UnsafeBufferPointer<UInt8>) -> String? {
     if b.isEmpty || memchr(b.baseAddress!, Int32(UInt8(ascii: "%")), b.count) == nil {
         // The bytes are a slice of a valid String at ASCII slash boundaries: valid UTF-8.
