@@ -90,8 +90,10 @@ public final class EventLoop: @unchecked Sendable {
         try syscallBlocking("epoll_ctl(eventfd)") {
             cshims_epoll_ctl(epfd, EPOLL_CTL_ADD, wakeFD, EPOLLIN.rawValue, UInt64.max)
         }
-        let wake: @Sendable () -> Void = { [weak self] in self?.wakeUp() }
-        clock.attach(wakeUp: wake)
+        if clock.wakesLoops {
+            let wake: @Sendable () -> Void = { [weak self] in self?.wakeUp() }
+            clock.attach(wakeUp: wake)
+        }
     }
 
     deinit {

@@ -62,6 +62,10 @@ public protocol LoopClock: AnyObject, Sendable {
     func waitMilliseconds(until deadline: LoopInstant) -> Int32
     /// Called by a loop at start-up so the clock can wake it when time jumps.
     func attach(wakeUp: @escaping @Sendable () -> Void)
+    /// Whether `attach` keeps the closure (a clock that jumps). A loop on a clock that does
+    /// not never makes the closure: its weak reference would give the loop a reference-count
+    /// side table, and every retain and release of the loop would take the slow path.
+    var wakesLoops: Bool { get }
 }
 
 /// CLOCK_MONOTONIC.
@@ -85,6 +89,8 @@ public final class SystemClock: LoopClock {
     }
 
     public func attach(wakeUp: @escaping @Sendable () -> Void) {}
+
+    public var wakesLoops: Bool { false }
 }
 
 /// A clock that stands still until `advance(by:)`; loops using it block until woken.
@@ -108,6 +114,8 @@ public final class ManualClock: LoopClock {
     public func attach(wakeUp: @escaping @Sendable () -> Void) {
         state.withLock { $0.wakers.append(wakeUp) }
     }
+
+    public var wakesLoops: Bool { true }
 
     public func advance(by d: Duration) {
         let wakers = state.withLock { s -> [@Sendable () -> Void] in

@@ -87,6 +87,8 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         idleSince = now
     }
 
+    deinit { timer?.cancel() }
+
     func start() throws(SystemError) {
         registration = try context.loop.register(fd: fd, interest: .readable, handler: self)
         updateTimer()
@@ -398,7 +400,8 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
 
     private func schedulePace() {
         guard let p = pacing else { return }
-        _ = context.loop.schedule(after: p.interval) { [weak self] in self?.paceNext() }
+        // Held until the next step (a short interval); not weak, see `updateTimer`.
+        _ = context.loop.schedule(after: p.interval) { self.paceNext() }
     }
 
     private func paceNext() {
@@ -641,7 +644,10 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         guard let (deadline, _) = desiredDeadline() else { return }
         if let armed = timer, !armed.isCancelled, armed.deadline <= deadline { return }
         timer?.cancel()
-        timer = context.loop.schedule(at: deadline) { [weak self] in self?.timerFired() }
+        // Unowned, not weak: a weak reference would give every connection a reference-count
+        // side table, and each retain and release of it would take the runtime's slow path.
+        // The timer never outlives the connection (`close` and `deinit` cancel it).
+        timer = context.loop.schedule(at: deadline) { [unowned self] in self.timerFired() }
     }
 
     private func timerFired() {
