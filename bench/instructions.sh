@@ -5,7 +5,9 @@
 #
 #   bench/instructions.sh [proxy|fixed|cache|cache-log|all] [N]
 #
-#   proxy      crm-gateway-bench /proxy/fixed -> libcurl -> origin nginx (bench.sh's ours-proxy)
+#   proxy      crm-gateway-bench /proxy/fixed -> libcurl -> origin (bench.sh's ours-proxy); the
+#              origin answers after ORIGIN_DELAY_MS (default 3; bench/slow_origin.py says why),
+#              ORIGIN_DELAY_MS=0 uses an nginx origin (numbers before 2026-12-02 06:30 UTC did)
 #   fixed      crm-gateway-bench /fixed
 #   cache      crm-gateway serve --sandbox, GET /contacts/pipedrive:person:1 from the cache,
 #              CRMGW_LOG_REQUESTS=false (as cache_bench.py)
@@ -25,6 +27,7 @@ OURS_BIN=${OURS_BIN:-$ROOT/.build/release/crm-gateway-bench}
 GW_BIN=${GW_BIN:-$ROOT/.build/release/crm-gateway}
 OUT=${OUT:-$ROOT/bench/results/instructions-$(date +%Y%m%d-%H%M%S)}
 PORT_ORIGIN=18399 PORT_OURS=18398 PORT_GW=18397
+ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-3}
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/crm-instr.XXXXXX)
 chmod 755 "$TMP"
@@ -36,6 +39,11 @@ for b in "$OURS_BIN" "$GW_BIN"; do strip --strip-debug -o "$TMP/$(basename "$b")
 wait_for() { for _ in $(seq 1 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.3; done; echo "no answer from $1" >&2; exit 1; }
 
 origin() {
+    if [[ $ORIGIN_DELAY_MS != 0 ]]; then
+        python3 "$ROOT/bench/slow_origin.py" "$PORT_ORIGIN" "$ORIGIN_DELAY_MS" "$ROOT/bench/payload.json" & PIDS+=($!)
+        wait_for "http://127.0.0.1:$PORT_ORIGIN/fixed"
+        return
+    fi
     local payload; payload=$(cat "$ROOT/bench/payload.json")
     cat >"$TMP/origin.conf" <<CONF
 worker_processes 1; daemon off; master_process off; pid $TMP/origin.pid; error_log $TMP/origin.err warn;
