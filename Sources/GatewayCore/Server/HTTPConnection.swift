@@ -11,7 +11,11 @@ internal import CShims
 /// an idle connection owns no buffers at all.
 final class HTTPConnection: IOEventHandler, @unchecked Sendable {
     let fd: CInt
-    unowned let context: HTTPLoopContext
+    /// Strong, not `unowned`: each use of an unowned reference checks the object is alive
+    /// (`swift_unownedRetainStrong` and a release, a dozen per request). The cycle with the
+    /// context's table of connections ends when the connection closes (`close` tells the
+    /// context), and a server's drain closes every connection.
+    let context: HTTPLoopContext
     private var registration: Registration?
 
     private enum ReadState {
