@@ -35,7 +35,7 @@ public final class RequestRecord: Sendable {
     static let defaultWaitNanoseconds = UInt64(defaultWait.nanoseconds)
 
     /// Reads the client's preferences from the request head.
-    public convenience init(request: HTTPRequest) {
+    public convenience init(request: borrowing HTTPRequest) {
         let h = request.headers
         if !h.contains("Cache-Control") && !h.contains("Pragma") && !h.contains("Prefer") {
             self.init(deadline: request.receivedAt.adding(nanoseconds: Self.defaultWaitNanoseconds))

@@ -51,7 +51,7 @@ public final class GatewayResponder: HTTPResponder {
         writer.send(r)
     }
 
-    public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
+    public func respond(to request: consuming HTTPRequest, writer: HTTPResponseWriter) {
         let requestID = acceptedRequestID(request.headers["X-Request-Id"]) ?? requestIDs.next()
         // CORS (CORS.swift): a preflight is answered here, before authentication and routing;
         // every other answer gets the headers for its Origin.
@@ -100,11 +100,12 @@ public final class GatewayResponder: HTTPResponder {
             case .stream(let h):
                 // The stream's head (or its refusal) makes the access-log line: its status and
                 // the time to it (the stream itself may last hours). Metrics: the route's own.
+                let method = request.method.rawValue, receivedAt = request.receivedAt
                 let logged = accessLog.map { log in
                     writer.finishing { [loop, record = ctx.record, client] r in
                         loop.execute {
-                            log.log(.init(requestID: requestID, method: request.method.rawValue, route: route, status: r.status,
-                                          seconds: loop.now().seconds(since: request.receivedAt),
+                            log.log(.init(requestID: requestID, method: method, route: route, status: r.status,
+                                          seconds: loop.now().seconds(since: receivedAt),
                                           client: client, record: record, cacheStatus: nil), loop: loop)
                         }
                         return r
@@ -120,7 +121,7 @@ public final class GatewayResponder: HTTPResponder {
     /// curl one by one and the proxy path cost 128.6k instructions per request instead of
     /// 117.3k (curl then works each socket by its own event instead of in one timer batch).
     private func runAsync(_ h: @escaping @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse,
-                          _ request: HTTPRequest, _ ctx: RequestContext, route: String, validators: Bool,
+                          _ request: consuming HTTPRequest, _ ctx: consuming RequestContext, route: String, validators: Bool,
                           client: String?, writer: HTTPResponseWriter) {
         Task(executorPreference: loop) { [metrics, loop, accessLog] in
             let answer = await h(request, ctx)

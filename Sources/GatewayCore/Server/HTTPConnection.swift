@@ -266,7 +266,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         return offset
     }
 
-    private func startBody(of head: HTTPRequestHead) {
+    private func startBody(of head: consuming HTTPRequestHead) {
         switch head.framing {
         case .none, .contentLength(0):
             body = []
@@ -295,7 +295,7 @@ final class HTTPConnection: IOEventHandler, @unchecked Sendable {
         if !inHandleIO { flush() }
     }
 
-    private func finishRequest(_ head: HTTPRequestHead) {
+    private func finishRequest(_ head: consuming HTTPRequestHead) {
         let requestBody = body
         body = []
         continuePending = false

@@ -2,7 +2,7 @@
 /// Called on the connection's loop thread; answer exactly once through `writer`, now
 /// (synchronously, the fast path) or later (after an upstream call).
 public protocol HTTPResponder: AnyObject {
-    func respond(to request: HTTPRequest, writer: HTTPResponseWriter)
+    func respond(to request: consuming HTTPRequest, writer: HTTPResponseWriter)
 }
 
 /// Delivers one response for one request, in pipeline order. Sendable so async handler
@@ -53,7 +53,7 @@ public final class ClosureResponder: HTTPResponder {
         self.body = body
     }
 
-    public func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
+    public func respond(to request: consuming HTTPRequest, writer: HTTPResponseWriter) {
         body(request, writer)
     }
 }

@@ -206,7 +206,7 @@ final class EmulatorResponder: HTTPResponder {
         self.adminPrefix = "/_sandbox/\(host.name)/"
     }
 
-    func respond(to request: HTTPRequest, writer: HTTPResponseWriter) {
+    func respond(to request: consuming HTTPRequest, writer: HTTPResponseWriter) {
         if request.path.hasPrefix(adminPrefix) {
             let action = String(request.path.dropFirst(adminPrefix.count))
             writer.send(host.admin(action: action, request: request))
