@@ -19,7 +19,7 @@ final class CurlEasyHandle {
     /// access to a class's stored property costs a dynamic exclusivity check.
     private let received: UnsafeMutablePointer<ReceivedResponse>
 
-    var responseHeaders: HTTPHeaders { received.pointee.header.fields }
+    var responseHeaders: HTTPHeaders { received.pointee.header.fields() }
     var body: [UInt8] { received.pointee.body }
     /// The write callback refused bytes past the size cap (curl then reports CURLE_WRITE_ERROR).
     var exceededBodyLimit: Bool { received.pointee.exceededBodyLimit }
@@ -341,20 +341,28 @@ private struct ReceivedResponse {
 }
 
 /// The response's header fields as curl hands over their lines. Runs for every header line
-/// of every upstream response, so it works on the raw bytes, and keeps the last response's
-/// fields: a line whose name and value equal those of the field at the same position then
-/// gets the same strings again (an upstream sends mostly the same lines each time), without
-/// decoding or allocating anything.
+/// of every upstream response, so it works on the raw bytes, and works in place on one array
+/// of fields that outlives the transfer: a line whose name and value equal those of the field
+/// at its position (left there by the handle's last response: an upstream sends mostly the
+/// same lines each time) leaves it as it is, with no decoding, no allocation and no write.
+/// Only a line that differs is written over, and only once the last response has let go of
+/// the array (copy on write) does writing cost nothing more.
 private struct ResponseHeaderLines {
-    var fields = HTTPHeaders()
-    private var lastFields: [HTTPHeaders.Element] = []
+    /// The first `count` are this response's fields; any after them are left from an earlier
+    /// response, to compare with.
+    private var lines: [HTTPHeaders.Element] = []
+    private var count = 0
 
-    /// Before a transfer: the last response's fields become the ones to compare with, and
-    /// `fields` starts empty.
-    mutating func startOver() {
-        if !fields.isEmpty { lastFields = fields.fields }
-        fields = HTTPHeaders()
+    /// This response's fields (the array itself, cut to `count` if longer: no copy).
+    mutating func fields() -> HTTPHeaders {
+        if lines.count > count { lines.removeLast(lines.count - count) }
+        var h = HTTPHeaders()
+        h.fields = lines
+        return h
     }
+
+    /// Before a transfer: no fields yet; those left are kept to compare with.
+    mutating func startOver() { count = 0 }
 
     /// A status line starts a fresh set of fields. Returns the value of a Content-Length
     /// line (digits only), else -1.
@@ -365,14 +373,13 @@ private struct ResponseHeaderLines {
         let first = raw[0]
         if end >= 5, first == UInt8(ascii: "H"), raw[1] == UInt8(ascii: "T"), raw[2] == UInt8(ascii: "T"),
            raw[3] == UInt8(ascii: "P"), raw[4] == UInt8(ascii: "/") {
-            fields.removeAll(keepingCapacity: true)
-            fields.reserveCapacity(16)
+            count = 0
             return -1
         }
         if first == 0x20 || first == 0x09 {
-            // obs-fold (RFC 9112 §5.2): a continuation of the previous value. (A field with a
-            // folded value never equals a line: its value has more than the line's.)
-            fields.appendToLastValue(" " + trimmedString(raw, 0, end))
+            // obs-fold (RFC 9112 §5.2): a continuation of the previous value. (The field then
+            // no longer equals its line, so the next response's line writes it over.)
+            if count > 0 { lines[count - 1].value += " " + trimmedString(raw, 0, end) }
             return -1
         }
         var colon = 0
@@ -383,12 +390,15 @@ private struct ResponseHeaderLines {
         while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
         let name = UnsafeRawBufferPointer(rebasing: raw[0..<colon])
         let value = UnsafeRawBufferPointer(rebasing: raw[a..<b])
-        let index = fields.count
-        if index < lastFields.count, bytesEqual(lastFields[index].name, name), bytesEqual(lastFields[index].value, value) {
-            let field = lastFields[index]
-            fields.add(field.name, field.value)
+        let index = count
+        count = index + 1
+        if index < lines.count {
+            if !(bytesEqual(lines[index].name, name) && bytesEqual(lines[index].value, value)) {
+                lines[index] = (name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            }
         } else {
-            fields.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            if lines.capacity == 0 { lines.reserveCapacity(16) }
+            lines.append((name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
         }
         return colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
     }
