@@ -342,20 +342,32 @@ private struct ReceivedResponse {
 
 /// The response's header fields as curl hands over their lines. Runs for every header line
 /// of every upstream response, so it works on the raw bytes, and works in place on one array
-/// of fields that outlives the transfer: a line whose name and value equal those of the field
-/// at its position (left there by the handle's last response: an upstream sends mostly the
-/// same lines each time) leaves it as it is, with no decoding, no allocation and no write.
-/// Only a line that differs is written over, and only once the last response has let go of
-/// the array (copy on write) does writing cost nothing more.
+/// of fields that outlives the transfer: a line equal to the one the field at its position
+/// was made from (left there by the handle's last response: an upstream sends mostly the
+/// same lines each time) leaves the field as it is: one length check and one memcmp, with no
+/// parsing, decoding, allocation or write. Only a line that differs is parsed and written
+/// over (copy on write, if the last response still holds the array).
 private struct ResponseHeaderLines {
     /// The first `count` are this response's fields; any after them are left from an earlier
-    /// response, to compare with.
+    /// response.
     private var lines: [HTTPHeaders.Element] = []
     private var count = 0
+    /// For each of the first `slotCount` positions, the raw line (CRLF included) the field
+    /// there was made from, in a slot of `slotBytes` bytes; its length, or -1 when the field
+    /// was made otherwise (a longer line, a folded value) or is gone; and the Content-Length
+    /// value the line gave (-1 for none).
+    private var slots: [UInt8] = []
+    private var slotLength: [Int] = []
+    private var slotContentLength: [Int] = []
+    private static let slotCount = 16
+    private static let slotBytes = 128
 
     /// This response's fields (the array itself, cut to `count` if longer: no copy).
     mutating func fields() -> HTTPHeaders {
-        if lines.count > count { lines.removeLast(lines.count - count) }
+        if lines.count > count {
+            for i in count..<min(lines.count, Self.slotCount) { slotLength[i] = -1 }
+            lines.removeLast(lines.count - count)
+        }
         var h = HTTPHeaders()
         h.fields = lines
         return h
@@ -367,6 +379,15 @@ private struct ResponseHeaderLines {
     /// A status line starts a fresh set of fields. Returns the value of a Content-Length
     /// line (digits only), else -1.
     mutating func receive(_ raw: UnsafeRawBufferPointer) -> Int {
+        let index = count
+        // The line its field at this position was made from: nothing to do.
+        if index < slotLength.count, raw.count == slotLength[index], index < lines.count {
+            let same = slots.withUnsafeBytes { memcmp($0.baseAddress! + index * Self.slotBytes, raw.baseAddress!, raw.count) == 0 }
+            if same {
+                count = index + 1
+                return slotContentLength[index]
+            }
+        }
         var end = raw.count
         while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
         guard end > 0 else { return -1 }
@@ -377,9 +398,12 @@ private struct ResponseHeaderLines {
             return -1
         }
         if first == 0x20 || first == 0x09 {
-            // obs-fold (RFC 9112 §5.2): a continuation of the previous value. (The field then
-            // no longer equals its line, so the next response's line writes it over.)
-            if count > 0 { lines[count - 1].value += " " + trimmedString(raw, 0, end) }
+            // obs-fold (RFC 9112 §5.2): a continuation of the previous value, which is then
+            // no longer what its line alone makes.
+            if index > 0 {
+                lines[index - 1].value += " " + trimmedString(raw, 0, end)
+                if index - 1 < slotLength.count { slotLength[index - 1] = -1 }
+            }
             return -1
         }
         var colon = 0
@@ -390,26 +414,31 @@ private struct ResponseHeaderLines {
         while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
         let name = UnsafeRawBufferPointer(rebasing: raw[0..<colon])
         let value = UnsafeRawBufferPointer(rebasing: raw[a..<b])
-        let index = count
-        count = index + 1
+        let field = (name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
         if index < lines.count {
-            if !(bytesEqual(lines[index].name, name) && bytesEqual(lines[index].value, value)) {
-                lines[index] = (name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
-            }
+            lines[index] = field
         } else {
-            if lines.capacity == 0 { lines.reserveCapacity(16) }
-            lines.append((name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+            if lines.capacity == 0 { lines.reserveCapacity(Self.slotCount) }
+            lines.append(field)
         }
-        return colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
+        count = index + 1
+        let contentLength = colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
+        if index < Self.slotCount {
+            if slotLength.isEmpty {
+                slots = Array(repeating: 0, count: Self.slotCount * Self.slotBytes)
+                slotLength = Array(repeating: -1, count: Self.slotCount)
+                slotContentLength = Array(repeating: -1, count: Self.slotCount)
+            }
+            if raw.count <= Self.slotBytes {
+                slots.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: index * Self.slotBytes).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                slotLength[index] = raw.count
+                slotContentLength[index] = contentLength
+            } else {
+                slotLength[index] = -1
+            }
+        }
+        return contentLength
     }
-}
-
-/// Whether `s` is exactly `bytes` (UTF-8).
-private func bytesEqual(_ s: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    let n = bytes.count
-    guard s.utf8.count == n else { return false }
-    guard n > 0 else { return true }
-    return s.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress!, n) == 0 } ?? false
 }
 
 /// The decimal number `raw` holds (digits only, at most 18), or -1.
