@@ -48,4 +48,31 @@ import Glibc
         #expect(responses[5].header("server") == "s more")
         #expect(server.acceptedConnections == 1)
     }
+
+    /// Lines past the 16th, and lines over 128 bytes, are not remembered raw: they are parsed
+    /// every time, and must come out exactly as sent all the same.
+    @Test func manyAndLongLinesComeOutExactlyEachTime() async throws {
+        let long1 = String(repeating: "a", count: 200), long2 = String(repeating: "a", count: 199) + "b"
+        func head(_ extra: String, _ long: String) -> String {
+            var h = "HTTP/1.1 200 OK\r\n"
+            for i in 0..<18 { h += "X-\(i): \(i)\r\n" }
+            return h + "X-Extra: \(extra)\r\nX-Long: \(long)\r\n"
+        }
+        let server = try TestHTTPServer(TransportHeaderTests.scripted([
+            head("one", long1), head("one", long1), head("two", long2), head("two", long1),
+        ]))
+        defer { server.stop() }
+        let h = try Harness()
+        defer { h.close() }
+
+        var responses: [UpstreamResponse] = []
+        for i in 0..<4 {
+            responses.append(try await h.transport.send(UpstreamRequest(url: server.baseURL + "/\(i)")))
+        }
+        let numbered = (0..<18).map { "X-\($0)=\($0)" }
+        #expect(responses[0].headers.map { "\($0.name)=\($0.value)" } == numbered + ["X-Extra=one", "X-Long=" + long1, "Content-Length=2"])
+        #expect(responses[1].headers.map { "\($0.name)=\($0.value)" } == numbered + ["X-Extra=one", "X-Long=" + long1, "Content-Length=2"])
+        #expect(responses[2].headers.map { "\($0.name)=\($0.value)" } == numbered + ["X-Extra=two", "X-Long=" + long2, "Content-Length=2"])
+        #expect(responses[3].headers.map { "\($0.name)=\($0.value)" } == numbered + ["X-Extra=two", "X-Long=" + long1, "Content-Length=2"])
+    }
 }

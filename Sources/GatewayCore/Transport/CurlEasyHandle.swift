@@ -288,19 +288,22 @@ final class CurlEasyHandle {
 
     // MARK: receiving
 
+    /// The callbacks get the response being received itself (which the handle owns and frees
+    /// only in deinit), not the handle: no class reference to load, retain and release for
+    /// every header line and body chunk.
     private func installCallbacks() throws(TransportError) {
-        let me = Unmanaged.passUnretained(self).toOpaque()
+        let target = UnsafeMutableRawPointer(received)
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
-            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            return handle.received.pointee.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            userdata!.assumingMemoryBound(to: ReceivedResponse.self).pointee
+                .receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
         })
-        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, me))
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, target))
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
-            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            handle.received.pointee.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            userdata!.assumingMemoryBound(to: ReceivedResponse.self).pointee
+                .receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
-        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, me))
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, target))
     }
 
 }
