@@ -193,9 +193,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 : .failure(error(for: code, easy: easy, transfer: t))
         }
         for (easy, _) in done {
-            guard let t = easy.transfer, let result = t.result else { continue }
+            // Moved out, not copied (a copy retains every part of the response, and
+            // clearing the stored one releases them again).
+            guard let t = easy.transfer, let result = t.result.take() else { continue }
             easy.transfer = nil
-            t.result = nil
             // A finished handle is out of the multi and holds nothing the result still needs.
             if spareHandles.count < Self.maxSpareHandles { spareHandles.append(easy) }
             t.complete(result)
@@ -407,7 +408,8 @@ final class CurlTransfer: @unchecked Sendable {
     func cancel() { cancelled.store(true, ordering: .releasing) }
     var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
-    func complete(_ result: Result<UpstreamResponse, TransportError>) {
+    /// `consuming`: the result moves on into the continuation or the completion, uncopied.
+    func complete(_ result: consuming Result<UpstreamResponse, TransportError>) {
         if let cont = continuation {
             continuation = nil
             cont.resume(returning: result)
