@@ -13,6 +13,12 @@ final class CurlEasyHandle {
     /// The vetted origin `url` was copied from (`setURL(under:string:)`); nil for a URL
     /// parsed whole.
     private var urlOrigin: CurlURLOrigin?
+    /// The URL string `setURL(under:string:)` last gave curl, while curl still holds it and
+    /// `url` (with its path and query) as this handle's URL: nil once anything else is set
+    /// or the handle is reset. (curl never changes either: it parses a copy of the CURLU.)
+    private var urlUnderOrigin: String?
+    /// The last `setURL(under:string:)` found that very URL set already and set nothing.
+    private(set) var urlKept = false
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// The response as curl's callbacks deliver it. Behind a pointer the handle owns, not in
     /// a stored property: the callbacks run for every header line and body chunk, and each
@@ -67,6 +73,7 @@ final class CurlEasyHandle {
         curl_url_cleanup(url)
         url = nil
         urlOrigin = nil
+        urlUnderOrigin = nil
         received.pointee.startOver(maxBodyBytes: maxBodyBytes)
         errorBuffer[0] = 0
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
@@ -118,6 +125,7 @@ final class CurlEasyHandle {
         let old = url
         url = parsed
         urlOrigin = nil
+        urlUnderOrigin = nil
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, parsed))
         curl_url_cleanup(old)
         try set(CURLOPT_URL, string)
@@ -132,7 +140,16 @@ final class CurlEasyHandle {
     /// from the parts as given: a dot segment in the path (curl removes those), a
     /// percent-escape with upper-case hex (setting a part lower-cases those; the parse keeps
     /// them), an empty query after "?". The caller then sets the URL as a string.
+    ///
+    /// The same URL again, on a handle that was not reset since it was set the same way:
+    /// curl holds it already (its parsed URL and string), so nothing is set at all.
     func setURL(under origin: CurlURLOrigin, string: String) throws(TransportError) -> Bool {
+        if url != nil, urlOrigin === origin, let last = urlUnderOrigin, last == string {
+            urlKept = true
+            return true
+        }
+        urlKept = false
+        urlUnderOrigin = nil
         let start = origin.prefixLength - 1  // the prefix's last byte: the path's leading slash
         // Where the path ends (at "?" or the end), or -1: set the URL as a string instead.
         let split = string.utf8.withContiguousStorageIfAvailable { u -> Int in
@@ -189,12 +206,14 @@ final class CurlEasyHandle {
         }
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, h))
         try set(CURLOPT_URL, string)
+        urlUnderOrigin = string
         return true
     }
 
     /// A URL as a string, for curl to parse (a parsed one set before is dropped first: it
     /// would take precedence).
     func setURLString(_ value: String) throws(TransportError) {
+        urlUnderOrigin = nil
         if let old = url {
             url = nil
             urlOrigin = nil

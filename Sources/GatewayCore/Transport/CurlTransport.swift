@@ -232,6 +232,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private var vettedOrigins: [CurlURLOrigin] = []
     /// URLs given to curl as a vetted origin's parsed URL with the path and query set (tests).
     private(set) var urlsFromOrigins = 0
+    /// Of those, URLs the handle held already from its last transfer (tests).
+    private(set) var urlsKept = 0
 
     /// `keepsOptions`: the handle still holds every option a plain GET sets here from its
     /// last transfer (also a plain GET); only those that vary by request are set.
@@ -241,6 +243,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             try easy.setURL(parsed, string: target.url)
         } else if let origin = target.origin, try easy.setURL(under: origin, string: target.url) {
             urlsFromOrigins &+= 1
+            if easy.urlKept { urlsKept &+= 1 }
         } else {
             try easy.setURLString(target.url)
         }
