@@ -58,27 +58,16 @@ router.add(.GET, "/fixed", .sync { _, _ in
 router.add(.GET, "/healthz", .sync { _, _ in
     HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ok\"}".utf8))
 })
-/// The proxy route's upstream request and its answer are built in plain functions, not in
-/// the async handler: whatever the handler computes lives in its async frame, which the
-/// task's allocator places in slabs it mallocs when a frame does not fit (944 bytes of
-/// frame before; only the request, the response and the transport now).
-@Sendable @inline(never) func proxyRequest(_ ctx: RequestContext) -> UpstreamRequest {
-    UpstreamRequest(method: "GET", url: upstreamSlash + (ctx.pathParameters["path"] ?? ""))
-}
-@Sendable @inline(never) func proxyAnswer(_ r: UpstreamResponse) -> HTTPResponse {
-    var h = HTTPHeaders()
-    if let ct = r.header("Content-Type") { h.add("Content-Type", ct) }
-    return HTTPResponse(status: r.status, headers: h, body: r.body)
-}
-@Sendable @inline(never) func proxyProblem(_ error: any Error, _ ctx: RequestContext) -> HTTPResponse {
-    Problem(status: 502, detail: "\(error)").response(requestID: ctx.requestID)
-}
 if upstream != nil {
     router.add(.GET, "/proxy/{path+}", .async { _, ctx in
+        let request = UpstreamRequest(method: "GET", url: upstreamSlash + (ctx.pathParameters["path"] ?? ""))
         do {
-            return proxyAnswer(try await transport(for: ctx.loop).send(proxyRequest(ctx)))
+            let r = try await transport(for: ctx.loop).send(request)
+            var h = HTTPHeaders()
+            if let ct = r.header("Content-Type") { h.add("Content-Type", ct) }
+            return HTTPResponse(status: r.status, headers: h, body: r.body)
         } catch {
-            return proxyProblem(error, ctx)
+            return Problem(status: 502, detail: "\(error)").response(requestID: ctx.requestID)
         }
     })
 }

@@ -84,39 +84,23 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         // One object per call: the cancellation flag, the completion, and (on the loop) the
         // transfer's state.
         let transfer = CurlTransfer(id: nextID.add(1, ordering: .relaxed).oldValue)
-        // The result comes back in `transfer.result`, not as the continuation's value: the
-        // operation closure's async frame then holds no Result (288 bytes -> 96 of the task's
-        // allocator, whose slabs are malloc'd when frames overflow them).
-        await withTaskCancellationHandler {
+        let result = await withTaskCancellationHandler {
             // Resumed exactly once: `start` completes every transfer once, by the result or
             // by `.cancelled`, and `completion` never runs before `start` returns.
-            await withUnsafeContinuation { (cont: UnsafeContinuation<Void, Never>) in
+            await withUnsafeContinuation { (cont: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>) in
                 transfer.continuation = cont
-                self.begin(request, transfer)
+                if loop.inEventLoop {
+                    // Already on the loop (a handler task runs on it): no hop.
+                    self.start(request, transfer)
+                } else {
+                    loop.execute { self.start(request, transfer) }
+                }
             }
         } onCancel: {
-            self.cancelFromAnyThread(transfer)
+            transfer.cancel()
+            loop.execute { self.cancel(transfer) }
         }
-        return try transfer.takeResponse()
-    }
-
-    /// `send`'s work before and after its await, in plain functions: what an async function
-    /// computes lives in its frame, which the task's allocator mallocs a slab for when it
-    /// does not fit the current one.
-    @inline(never)
-    private func begin(_ request: UpstreamRequest, _ transfer: CurlTransfer) {
-        if loop.inEventLoop {
-            // Already on the loop (a handler task runs on it): no hop.
-            start(request, transfer)
-        } else {
-            loop.execute { self.start(request, transfer) }
-        }
-    }
-
-    @inline(never)
-    private func cancelFromAnyThread(_ transfer: CurlTransfer) {
-        transfer.cancel()
-        loop.execute { self.cancel(transfer) }
+        return try result.get()
     }
 
     /// Cancels every transfer in flight (each completes with `.cancelled`), closes pooled
@@ -412,28 +396,17 @@ final class CurlTransfer: @unchecked Sendable {
     /// the transfer's one result goes to it. (The async `send` resumes its continuation
     /// directly: no closure to allocate around it.)
     var completion: ((Result<UpstreamResponse, TransportError>) -> Void)?
-    var continuation: UnsafeContinuation<Void, Never>?
+    var continuation: UnsafeContinuation<Result<UpstreamResponse, TransportError>, Never>?
     // Loop thread only, from `start` on.
     var easy: CurlEasyHandle?
     var url = ""
     var scheme = ""
     var timeouts = UpstreamTimeouts()
     var maxResponseBytes = 0
-    /// Between the two passes over a finished batch (`CurlTransport.finished`), and for the
-    /// async `send`, from its completion (on the loop) until its task resumes and takes it.
+    /// Between the two passes over a finished batch (`CurlTransport.finished`).
     var result: Result<UpstreamResponse, TransportError>?
 
     init(id: UInt64) { self.id = id }
-
-    /// The async `send`'s result, once its continuation is resumed.
-    @inline(never)
-    func takeResponse() throws(TransportError) -> UpstreamResponse {
-        switch result.take() {
-        case .success(let r)?: return r
-        case .failure(let e)?: throw e
-        case nil: preconditionFailure("CurlTransfer resumed without a result")
-        }
-    }
 
     func cancel() { cancelled.store(true, ordering: .releasing) }
     var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
@@ -442,9 +415,7 @@ final class CurlTransfer: @unchecked Sendable {
     func complete(_ result: consuming Result<UpstreamResponse, TransportError>) {
         if let cont = continuation {
             continuation = nil
-            // Written before the resume, read after it (the resume orders the two).
-            self.result = result
-            cont.resume()
+            cont.resume(returning: result)
         } else if let c = completion {
             completion = nil
             c(result)
