@@ -13,13 +13,19 @@ final class CurlEasyHandle {
     /// The vetted origin `url` was copied from (`setURL(under:string:)`); nil for a URL
     /// parsed whole.
     private var urlOrigin: CurlURLOrigin?
+    /// The URL string `setURL(under:string:)` last gave curl, while curl still holds it and
+    /// `url` (with its path and query) as this handle's URL: nil once anything else is set
+    /// or the handle is reset. (curl never changes either: it parses a copy of the CURLU.)
+    private var urlUnderOrigin: String?
+    /// The last `setURL(under:string:)` found that very URL set already and set nothing.
+    private(set) var urlKept = false
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// The response as curl's callbacks deliver it. Behind a pointer the handle owns, not in
     /// a stored property: the callbacks run for every header line and body chunk, and each
     /// access to a class's stored property costs a dynamic exclusivity check.
     private let received: UnsafeMutablePointer<ReceivedResponse>
 
-    var responseHeaders: HTTPHeaders { received.pointee.header.fields }
+    var responseHeaders: HTTPHeaders { received.pointee.header.fields() }
     var body: [UInt8] { received.pointee.body }
     /// The write callback refused bytes past the size cap (curl then reports CURLE_WRITE_ERROR).
     var exceededBodyLimit: Bool { received.pointee.exceededBodyLimit }
@@ -67,6 +73,7 @@ final class CurlEasyHandle {
         curl_url_cleanup(url)
         url = nil
         urlOrigin = nil
+        urlUnderOrigin = nil
         received.pointee.startOver(maxBodyBytes: maxBodyBytes)
         errorBuffer[0] = 0
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
@@ -118,6 +125,7 @@ final class CurlEasyHandle {
         let old = url
         url = parsed
         urlOrigin = nil
+        urlUnderOrigin = nil
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, parsed))
         curl_url_cleanup(old)
         try set(CURLOPT_URL, string)
@@ -132,7 +140,16 @@ final class CurlEasyHandle {
     /// from the parts as given: a dot segment in the path (curl removes those), a
     /// percent-escape with upper-case hex (setting a part lower-cases those; the parse keeps
     /// them), an empty query after "?". The caller then sets the URL as a string.
+    ///
+    /// The same URL again, on a handle that was not reset since it was set the same way:
+    /// curl holds it already (its parsed URL and string), so nothing is set at all.
     func setURL(under origin: CurlURLOrigin, string: String) throws(TransportError) -> Bool {
+        if url != nil, urlOrigin === origin, let last = urlUnderOrigin, last == string {
+            urlKept = true
+            return true
+        }
+        urlKept = false
+        urlUnderOrigin = nil
         let start = origin.prefixLength - 1  // the prefix's last byte: the path's leading slash
         // Where the path ends (at "?" or the end), or -1: set the URL as a string instead.
         let split = string.utf8.withContiguousStorageIfAvailable { u -> Int in
@@ -189,12 +206,14 @@ final class CurlEasyHandle {
         }
         try check(cshims_curl_easy_setopt_curlu(raw, CURLOPT_CURLU, h))
         try set(CURLOPT_URL, string)
+        urlUnderOrigin = string
         return true
     }
 
     /// A URL as a string, for curl to parse (a parsed one set before is dropped first: it
     /// would take precedence).
     func setURLString(_ value: String) throws(TransportError) {
+        urlUnderOrigin = nil
         if let old = url {
             url = nil
             urlOrigin = nil
@@ -288,19 +307,22 @@ final class CurlEasyHandle {
 
     // MARK: receiving
 
+    /// The callbacks get the response being received itself (which the handle owns and frees
+    /// only in deinit), not the handle: no class reference to load, retain and release for
+    /// every header line and body chunk.
     private func installCallbacks() throws(TransportError) {
-        let me = Unmanaged.passUnretained(self).toOpaque()
+        let target = UnsafeMutableRawPointer(received)
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
-            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            return handle.received.pointee.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            userdata!.assumingMemoryBound(to: ReceivedResponse.self).pointee
+                .receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
         })
-        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, me))
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_WRITEDATA, target))
         try check(cshims_curl_easy_setopt_data_callback(raw, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
-            let handle = Unmanaged<CurlEasyHandle>.fromOpaque(userdata!).takeUnretainedValue()
-            handle.received.pointee.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            userdata!.assumingMemoryBound(to: ReceivedResponse.self).pointee
+                .receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
-        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, me))
+        try check(cshims_curl_easy_setopt_pointer(raw, CURLOPT_HEADERDATA, target))
     }
 
 }
@@ -341,38 +363,69 @@ private struct ReceivedResponse {
 }
 
 /// The response's header fields as curl hands over their lines. Runs for every header line
-/// of every upstream response, so it works on the raw bytes, and keeps the last response's
-/// fields: a line whose name and value equal those of the field at the same position then
-/// gets the same strings again (an upstream sends mostly the same lines each time), without
-/// decoding or allocating anything.
+/// of every upstream response, so it works on the raw bytes, and works in place on one array
+/// of fields that outlives the transfer: a line equal to the one the field at its position
+/// was made from (left there by the handle's last response: an upstream sends mostly the
+/// same lines each time) leaves the field as it is: one length check and one memcmp, with no
+/// parsing, decoding, allocation or write. Only a line that differs is parsed and written
+/// over (copy on write, if the last response still holds the array).
 private struct ResponseHeaderLines {
-    var fields = HTTPHeaders()
-    private var lastFields: [HTTPHeaders.Element] = []
+    /// The first `count` are this response's fields; any after them are left from an earlier
+    /// response.
+    private var lines: [HTTPHeaders.Element] = []
+    private var count = 0
+    /// For each of the first `slotCount` positions, the raw line (CRLF included) the field
+    /// there was made from, in a slot of `slotBytes` bytes; its length, or -1 when the field
+    /// was made otherwise (a longer line, a folded value) or is gone; and the Content-Length
+    /// value the line gave (-1 for none).
+    private var slots: [UInt8] = []
+    private var slotLength: [Int] = []
+    private var slotContentLength: [Int] = []
+    private static let slotCount = 16
+    private static let slotBytes = 128
 
-    /// Before a transfer: the last response's fields become the ones to compare with, and
-    /// `fields` starts empty.
-    mutating func startOver() {
-        if !fields.isEmpty { lastFields = fields.fields }
-        fields = HTTPHeaders()
+    /// This response's fields (the array itself, cut to `count` if longer: no copy).
+    mutating func fields() -> HTTPHeaders {
+        if lines.count > count {
+            for i in count..<min(lines.count, Self.slotCount) { slotLength[i] = -1 }
+            lines.removeLast(lines.count - count)
+        }
+        var h = HTTPHeaders()
+        h.fields = lines
+        return h
     }
+
+    /// Before a transfer: no fields yet; those left are kept to compare with.
+    mutating func startOver() { count = 0 }
 
     /// A status line starts a fresh set of fields. Returns the value of a Content-Length
     /// line (digits only), else -1.
     mutating func receive(_ raw: UnsafeRawBufferPointer) -> Int {
+        let index = count
+        // The line its field at this position was made from: nothing to do.
+        if index < slotLength.count, raw.count == slotLength[index], index < lines.count {
+            let same = slots.withUnsafeBytes { memcmp($0.baseAddress! + index * Self.slotBytes, raw.baseAddress!, raw.count) == 0 }
+            if same {
+                count = index + 1
+                return slotContentLength[index]
+            }
+        }
         var end = raw.count
         while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
         guard end > 0 else { return -1 }
         let first = raw[0]
         if end >= 5, first == UInt8(ascii: "H"), raw[1] == UInt8(ascii: "T"), raw[2] == UInt8(ascii: "T"),
            raw[3] == UInt8(ascii: "P"), raw[4] == UInt8(ascii: "/") {
-            fields.removeAll(keepingCapacity: true)
-            fields.reserveCapacity(16)
+            count = 0
             return -1
         }
         if first == 0x20 || first == 0x09 {
-            // obs-fold (RFC 9112 §5.2): a continuation of the previous value. (A field with a
-            // folded value never equals a line: its value has more than the line's.)
-            fields.appendToLastValue(" " + trimmedString(raw, 0, end))
+            // obs-fold (RFC 9112 §5.2): a continuation of the previous value, which is then
+            // no longer what its line alone makes.
+            if index > 0 {
+                lines[index - 1].value += " " + trimmedString(raw, 0, end)
+                if index - 1 < slotLength.count { slotLength[index - 1] = -1 }
+            }
             return -1
         }
         var colon = 0
@@ -383,23 +436,31 @@ private struct ResponseHeaderLines {
         while b > a, raw[b - 1] == 0x20 || raw[b - 1] == 0x09 { b -= 1 }
         let name = UnsafeRawBufferPointer(rebasing: raw[0..<colon])
         let value = UnsafeRawBufferPointer(rebasing: raw[a..<b])
-        let index = fields.count
-        if index < lastFields.count, bytesEqual(lastFields[index].name, name), bytesEqual(lastFields[index].value, value) {
-            let field = lastFields[index]
-            fields.add(field.name, field.value)
+        let field = (name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        if index < lines.count {
+            lines[index] = field
         } else {
-            fields.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            if lines.capacity == 0 { lines.reserveCapacity(Self.slotCount) }
+            lines.append(field)
         }
-        return colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
+        count = index + 1
+        let contentLength = colon == 14 && asciiEqualsIgnoringCase(raw, "content-length") ? digits(value) : -1
+        if index < Self.slotCount {
+            if slotLength.isEmpty {
+                slots = Array(repeating: 0, count: Self.slotCount * Self.slotBytes)
+                slotLength = Array(repeating: -1, count: Self.slotCount)
+                slotContentLength = Array(repeating: -1, count: Self.slotCount)
+            }
+            if raw.count <= Self.slotBytes {
+                slots.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: index * Self.slotBytes).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                slotLength[index] = raw.count
+                slotContentLength[index] = contentLength
+            } else {
+                slotLength[index] = -1
+            }
+        }
+        return contentLength
     }
-}
-
-/// Whether `s` is exactly `bytes` (UTF-8).
-private func bytesEqual(_ s: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    let n = bytes.count
-    guard s.utf8.count == n else { return false }
-    guard n > 0 else { return true }
-    return s.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress!, n) == 0 } ?? false
 }
 
 /// The decimal number `raw` holds (digits only, at most 18), or -1.

@@ -162,7 +162,10 @@ final class CurlMulti {
         }
         // 0 means "now", but not from inside this callback: a zero-delay loop timer runs
         // once the current curl call has returned.
-        let deadline = loop.now() + .milliseconds(ms)
+        // Plain 64-bit nanoseconds: `+ .milliseconds(ms)` builds a Duration (128-bit
+        // arithmetic) on every call, and curl calls this for nearly every transfer.
+        let (ns, overflow) = UInt64(ms).multipliedReportingOverflow(by: 1_000_000)
+        let deadline = loop.now().adding(nanoseconds: overflow ? .max : ns)
         timerDeadline = deadline
         if let armed = timer, !armed.isCancelled, armed.deadline <= deadline { return }
         armTimer(at: deadline)

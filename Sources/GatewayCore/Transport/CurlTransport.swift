@@ -193,9 +193,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 : .failure(error(for: code, easy: easy, transfer: t))
         }
         for (easy, _) in done {
-            guard let t = easy.transfer, let result = t.result else { continue }
+            // Moved out, not copied (a copy retains every part of the response, and
+            // clearing the stored one releases them again).
+            guard let t = easy.transfer, let result = t.result.take() else { continue }
             easy.transfer = nil
-            t.result = nil
             // A finished handle is out of the multi and holds nothing the result still needs.
             if spareHandles.count < Self.maxSpareHandles { spareHandles.append(easy) }
             t.complete(result)
@@ -231,6 +232,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private var vettedOrigins: [CurlURLOrigin] = []
     /// URLs given to curl as a vetted origin's parsed URL with the path and query set (tests).
     private(set) var urlsFromOrigins = 0
+    /// Of those, URLs the handle held already from its last transfer (tests).
+    private(set) var urlsKept = 0
 
     /// `keepsOptions`: the handle still holds every option a plain GET sets here from its
     /// last transfer (also a plain GET); only those that vary by request are set.
@@ -240,6 +243,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             try easy.setURL(parsed, string: target.url)
         } else if let origin = target.origin, try easy.setURL(under: origin, string: target.url) {
             urlsFromOrigins &+= 1
+            if easy.urlKept { urlsKept &+= 1 }
         } else {
             try easy.setURLString(target.url)
         }
@@ -407,7 +411,8 @@ final class CurlTransfer: @unchecked Sendable {
     func cancel() { cancelled.store(true, ordering: .releasing) }
     var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
-    func complete(_ result: Result<UpstreamResponse, TransportError>) {
+    /// `consuming`: the result moves on into the continuation or the completion, uncopied.
+    func complete(_ result: consuming Result<UpstreamResponse, TransportError>) {
         if let cont = continuation {
             continuation = nil
             cont.resume(returning: result)
