@@ -162,9 +162,16 @@ def summary(d):
         # Head to head: every pair in the group.
         pairs = [(x, y) for i, x in enumerate(members) for y in members[i + 1:]]
         for x, y in pairs:
+            # Round k of x ran right next to round k of y (the rounds alternate), so their
+            # ratio sees the same machine; the median of those ratios is less moved by the
+            # machine's speed drifting between rounds than the ratio of the two medians.
+            rx, ry = agg[x]["runs_rps"], agg[y]["runs_rps"]
+            per = [a / b for a, b in zip(rx, ry) if a and b]
+            paired = (f"; per-round req/s ratios {' / '.join(f'{r:.2f}' for r in per)}, "
+                      f"median {median(per):.2f}x") if len(per) > 1 else ""
             out.append(f"- {x} / {y}: req/s {fmt_ratio(agg[x]['rps'], agg[y]['rps'])}, "
                        f"p50 {fmt_ratio(agg[x]['p50'], agg[y]['p50'])}, "
-                       f"p99 {fmt_ratio(agg[x]['p99'], agg[y]['p99'])}")
+                       f"p99 {fmt_ratio(agg[x]['p99'], agg[y]['p99'])}{paired}")
         warn = [t for t in members if agg[t]["wrk_cpu"] and agg[t]["wrk_cpu"] > 90]
         if warn:
             out.append(f"- note: wrk used >90% of a core for {', '.join(warn)}: the client may be the "
