@@ -40,6 +40,8 @@ final class CurlEasyHandle {
     var optionScheme: String?
     var optionTimeouts: UpstreamTimeouts?
     var optionMaxFileSize = -1
+    /// CURLOPT_DNS_CACHE_TIMEOUT as on the handle (curl's default, 60 s, when made or reset).
+    var optionDNSCacheTimeout = 60
     /// Its last transfer was a plain GET that succeeded: the options on the handle are those
     /// of a plain GET, and another one may keep them (`prepareForPlainReuse`).
     var reusableAsIs = false
@@ -66,6 +68,7 @@ final class CurlEasyHandle {
         optionScheme = nil
         optionTimeouts = nil
         optionMaxFileSize = -1
+        optionDNSCacheTimeout = 60
         upload = []
         uploadOffset = 0
         curl_slist_free_all(headerList)

@@ -230,6 +230,9 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     /// skips the parse (and curl gets the origin's parsed URL with the path and query set).
     /// Loop thread only, like everything here.
     private var vettedOrigins: [CurlURLOrigin] = []
+    private var dnsPrune = DNSPruneSchedule()
+    /// Transfers that carried the DNS cache's lifetime (one per second with transfers; tests).
+    private(set) var dnsPruningTransfers = 0
     /// URLs given to curl as a vetted origin's parsed URL with the path and query set (tests).
     private(set) var urlsFromOrigins = 0
     /// Of those, URLs the handle held already from its last transfer (tests).
@@ -277,6 +280,12 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             try easy.set(CURLOPT_LOW_SPEED_LIMIT, max(0, t.lowSpeedLimit))
             try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, (milliseconds(t.lowSpeedTime) + 999) / 1000))
             easy.optionTimeouts = t
+        }
+        let dnsTimeout = dnsPrune.timeout(atSecond: loop.now().nanoseconds / 1_000_000_000)
+        if dnsTimeout >= 0 { dnsPruningTransfers &+= 1 }
+        if easy.optionDNSCacheTimeout != dnsTimeout {
+            try easy.set(CURLOPT_DNS_CACHE_TIMEOUT, dnsTimeout)
+            easy.optionDNSCacheTimeout = dnsTimeout
         }
         let maxFileSize = max(0, request.maxResponseBytes)
         if !keepsOptions || easy.optionMaxFileSize != maxFileSize {
@@ -572,4 +581,22 @@ public func isLoopbackHost(_ host: String) -> Bool {
     var a4 = in_addr()
     guard inet_pton(AF_INET, h, &a4) == 1 else { return false }
     return withUnsafeBytes(of: &a4) { $0[0] } == 127
+}
+
+/// curl walks its whole DNS cache at the end of every transfer to drop entries older than
+/// the handle's CURLOPT_DNS_CACHE_TIMEOUT (~0.9k instructions per request with one host).
+/// Once a second is enough: the first transfer of each second carries the 60 s lifetime (at
+/// its end curl drops the stale entries, and its own lookup refuses a stale one); the others
+/// carry -1 ("no expiry": no walk, no check). An entry is so used at most until the end of
+/// the second in which it expires, about a second past 60 s, and only when it was made.
+struct DNSPruneSchedule {
+    static let lifetimeSeconds = 60
+    private var lastSecond: UInt64 = .max
+
+    /// The timeout to set on a transfer that starts in `second` (any monotonic count).
+    mutating func timeout(atSecond second: UInt64) -> Int {
+        if second == lastSecond { return -1 }
+        lastSecond = second
+        return Self.lifetimeSeconds
+    }
 }
