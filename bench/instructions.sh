@@ -26,7 +26,7 @@ N=${2:-20000}
 OURS_BIN=${OURS_BIN:-$ROOT/.build/release/crm-gateway-bench}
 GW_BIN=${GW_BIN:-$ROOT/.build/release/crm-gateway}
 OUT=${OUT:-$ROOT/bench/results/instructions-$(date +%Y%m%d-%H%M%S)}
-PORT_ORIGIN=18399 PORT_OURS=18398 PORT_GW=18397
+PORT_ORIGIN=${PORT_ORIGIN:-18399} PORT_OURS=${PORT_OURS:-18398} PORT_GW=${PORT_GW:-18397}
 ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-3}
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/crm-instr.XXXXXX)
