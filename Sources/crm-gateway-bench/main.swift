@@ -42,12 +42,9 @@ transportConfig.allowPlainHTTPToLoopback = true
 // Like nginx's proxy: as many upstream connections as there are concurrent clients (wrk -c64).
 transportConfig.maxConnectionsPerHost = Int(argument("--upstream-connections") ?? "64") ?? 64
 transportConfig.maxPooledConnections = transportConfig.maxConnectionsPerHost
-var transports: [ObjectIdentifier: CurlTransport] = [:]
-for loop in loops { transports[ObjectIdentifier(loop)] = try CurlTransport(loop: loop, configuration: transportConfig) }
-let transportByLoop = transports
-// The handler finds its loop's transport among a few (no hashing), and builds the upstream
-// URL with one concatenation.
-let loopTransports = loops.map { (loop: $0, transport: transports[ObjectIdentifier($0)]!) }
+// A transport per loop; a handler finds its loop's among a few (no hashing), and builds the
+// upstream URL with one concatenation.
+let loopTransports = try loops.map { (loop: $0, transport: try CurlTransport(loop: $0, configuration: transportConfig)) }
 @Sendable func transport(for loop: EventLoop) -> CurlTransport { loopTransports.first { $0.loop === loop }!.transport }
 let upstreamSlash = (upstream ?? "") + "/"
 
@@ -81,10 +78,10 @@ let callbackProxy = argument("--callback-proxy") != nil
 let server = HTTPServer(configuration: config, loops: loops) { loop in
     let gw = GatewayResponder(router: routes, loop: loop)
     guard callbackProxy, let upstream else { return gw }
-    let transport = transportByLoop[ObjectIdentifier(loop)]!
+    let loopTransport = transport(for: loop)
     return ClosureResponder { req, w in
         guard req.path.hasPrefix("/proxy/") else { return gw.respond(to: req, writer: w) }
-        transport.send(UpstreamRequest(method: "GET", url: upstream + req.path.dropFirst(6))) { result in
+        loopTransport.send(UpstreamRequest(method: "GET", url: upstream + req.path.dropFirst(6))) { result in
             switch result {
             case .success(let r): w.send(HTTPResponse(status: r.status, contentType: r.header("Content-Type") ?? "application/octet-stream", body: r.body))
             case .failure: w.send(HTTPResponse(status: 502))
