@@ -50,6 +50,10 @@ static inline int cshims_epoll_wait(int epfd, cshims_event *out, int maxevents, 
 
 // accept4 needs _GNU_SOURCE, which a module header should not set: shims.c does.
 int cshims_accept4_nonblock(int fd);
+// socket(2) with SOCK_CLOEXEC added to the type (the flag is a macro Swift sees as an enum case).
+static inline int cshims_socket_cloexec(int family, int type, int protocol) {
+    return socket(family, type | SOCK_CLOEXEC, protocol);
+}
 // CPUs this process may run on (sched_getaffinity: honours taskset and cpusets).
 int cshims_available_cpus(void);
 

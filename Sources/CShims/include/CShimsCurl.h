@@ -13,6 +13,8 @@
 typedef size_t (*cshims_curl_data_callback)(char *data, size_t size, size_t nitems, void *userdata);
 typedef int (*cshims_curl_socket_callback)(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
 typedef int (*cshims_curl_timer_callback)(CURLM *multi, long timeout_ms, void *userp);
+typedef curl_socket_t (*cshims_curl_opensocket_callback)(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
+typedef int (*cshims_curl_closesocket_callback)(void *clientp, curl_socket_t item);
 
 // MARK: curl_easy_setopt
 
@@ -29,6 +31,12 @@ static inline CURLcode cshims_curl_easy_setopt_off_t(CURL *h, CURLoption o, curl
     return curl_easy_setopt(h, o, v);
 }
 static inline CURLcode cshims_curl_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) {
+    return curl_easy_setopt(h, o, v);
+}
+static inline CURLcode cshims_curl_easy_setopt_opensocket_callback(CURL *h, CURLoption o, cshims_curl_opensocket_callback v) {
+    return curl_easy_setopt(h, o, v);
+}
+static inline CURLcode cshims_curl_easy_setopt_closesocket_callback(CURL *h, CURLoption o, cshims_curl_closesocket_callback v) {
     return curl_easy_setopt(h, o, v);
 }
 static inline CURLcode cshims_curl_easy_setopt_curlu(CURL *h, CURLoption o, CURLU *v) {

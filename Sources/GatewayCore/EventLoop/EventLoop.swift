@@ -116,6 +116,10 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: descriptors
 
+    /// epoll_ctl calls made for registrations (ADD, MOD, DEL), for tests that pin how many
+    /// a path costs. Loop thread.
+    public private(set) var epollControlCalls = 0
+
     @discardableResult
     public func register(fd: CInt, interest: IOEvents, handler: IOEventHandler) throws(SystemError) -> Registration {
         let i = Int(fd)
@@ -123,6 +127,7 @@ public final class EventLoop: @unchecked Sendable {
         let gen = nextGeneration
         nextGeneration = nextGeneration == .max ? 1 : nextGeneration + 1
         let reg = Registration(fd: fd, generation: gen)
+        epollControlCalls &+= 1
         try syscallBlocking("epoll_ctl(ADD)") {
             cshims_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, interest.epollMask, reg.epollData)
         }
@@ -136,6 +141,7 @@ public final class EventLoop: @unchecked Sendable {
         let i = Int(reg.fd)
         guard i < slots.count, slots[i].generation == reg.generation else { return }
         if slots[i].interest == interest && !force { return }
+        epollControlCalls &+= 1
         try syscallBlocking("epoll_ctl(MOD)") {
             cshims_epoll_ctl(epfd, EPOLL_CTL_MOD, reg.fd, interest.epollMask, reg.epollData)
         }
@@ -146,6 +152,7 @@ public final class EventLoop: @unchecked Sendable {
     public func deregister(_ reg: Registration) {
         let i = Int(reg.fd)
         guard i < slots.count, slots[i].generation == reg.generation else { return }
+        epollControlCalls &+= 1
         _ = cshims_epoll_ctl(epfd, EPOLL_CTL_DEL, reg.fd, 0, 0)
         slots[i] = Slot()
     }

@@ -120,6 +120,14 @@ final class CurlEasyHandle {
         try check(cshims_curl_easy_setopt_pointer(raw, option, pointer))
     }
 
+    func set(_ option: CURLoption, openSocket: cshims_curl_opensocket_callback) throws(TransportError) {
+        try check(cshims_curl_easy_setopt_opensocket_callback(raw, option, openSocket))
+    }
+
+    func set(_ option: CURLoption, closeSocket: cshims_curl_closesocket_callback) throws(TransportError) {
+        try check(cshims_curl_easy_setopt_closesocket_callback(raw, option, closeSocket))
+    }
+
     /// Takes ownership of a parsed URL; curl reads it (CURLOPT_CURLU) for the whole transfer,
     /// so the host that was vetted is the host that is contacted. `string` is the same URL as
     /// given: curl keeps it as the transfer's URL (CURLOPT_URL; with a CURLU set it is not

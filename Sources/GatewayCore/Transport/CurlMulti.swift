@@ -1,4 +1,5 @@
 internal import CShims
+import Glibc
 
 /// A curl multi handle driven by an `EventLoop` instead of by curl's own poll loop.
 ///
@@ -14,6 +15,10 @@ final class CurlMulti {
     private var timer: LoopTimer?
     private var easies: [UnsafeMutableRawPointer: CurlEasyHandle] = [:]
     private var insideSocketAction = false
+    /// Sockets curl opened through `openSocket` and has not closed (`closeSocket`) yet.
+    private var ownedSockets: Set<curl_socket_t> = []
+    /// curl_multi_cleanup is closing everything: the sockets are let go of afterwards, in bulk.
+    private var tearingDown = false
 
     /// Called with the transfers that finished in one `curl_multi_socket_action`, after
     /// they have been removed from the multi.
@@ -50,6 +55,7 @@ final class CurlMulti {
         // the loop forget the sockets on its own thread.
         _ = cshims_curl_multi_setopt_pointer(m, CURLMOPT_SOCKETDATA, nil)
         _ = cshims_curl_multi_setopt_pointer(m, CURLMOPT_TIMERDATA, nil)
+        tearingDown = true
         for e in easies.keys { curl_multi_remove_handle(m, e) }
         curl_multi_cleanup(m)
         let regs = sockets.values.map(\.registration)
@@ -62,6 +68,32 @@ final class CurlMulti {
     var handles: [CurlEasyHandle] { Array(easies.values) }
     /// Sockets curl asks to be watched (parked ones, which it dropped, not counted).
     var watchedSockets: Int { sockets.values.reduce(0) { $0 + ($1.parked ? 0 : 1) } }
+    /// Sockets registered with the loop, parked ones included.
+    var registeredSockets: [curl_socket_t] { Array(sockets.keys) }
+    /// Sockets curl opened through `adopt`'s callback and has not closed.
+    var openSockets: Set<curl_socket_t> { ownedSockets }
+
+    /// Makes curl open and close `easy`'s connection sockets through this multi, so it
+    /// knows which sockets are whose and when one is gone (see `watch`). Options an easy
+    /// keeps until curl_easy_reset; every connection remembers the closing callback of the
+    /// handle that opened it, and all of them are closed by curl_multi_cleanup at the latest.
+    func adopt(_ easy: CurlEasyHandle) throws(TransportError) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try easy.set(CURLOPT_OPENSOCKETFUNCTION, openSocket: { clientp, purpose, address in
+            guard let clientp, let address else { return CURL_SOCKET_BAD }
+            let a = address.pointee
+            let fd = cshims_socket_cloexec(a.family, a.socktype, a.protocol)
+            guard fd >= 0 else { return CURL_SOCKET_BAD }
+            Unmanaged<CurlMulti>.fromOpaque(clientp).takeUnretainedValue().opened(fd)
+            return fd
+        })
+        try easy.set(CURLOPT_OPENSOCKETDATA, pointer: me)
+        try easy.set(CURLOPT_CLOSESOCKETFUNCTION, closeSocket: { clientp, fd in
+            if let clientp { Unmanaged<CurlMulti>.fromOpaque(clientp).takeUnretainedValue().closing(fd) }
+            return Glibc.close(fd)
+        })
+        try easy.set(CURLOPT_CLOSESOCKETDATA, pointer: me)
+    }
 
     func add(_ easy: CurlEasyHandle) throws(TransportError) {
         guard let m = raw else { throw .cancelled }
@@ -83,6 +115,7 @@ final class CurlMulti {
     /// handle (the easy handles outlive it; they were removed first).
     func close() {
         guard let m = raw else { return }
+        tearingDown = true
         for e in easies.keys { curl_multi_remove_handle(m, e) }
         curl_multi_cleanup(m)
         raw = nil
@@ -102,6 +135,10 @@ final class CurlMulti {
     /// one epoll MOD, which also proves the registration is still the kernel's (curl may have
     /// closed the socket meanwhile, and the number may belong to a new one). A parked socket
     /// that becomes ready (the server closed the idle connection) is let go at once.
+    ///
+    /// For the sockets curl opens through `adopt`'s callback the parking is cheaper still:
+    /// their closing is reported (`closing`), so a parked one still registered is the same
+    /// socket, and taking it back for the interest it had costs no system call at all.
     private func watch(_ fd: curl_socket_t, what: CInt, known: Bool) -> CInt {
         if what == CURL_POLL_REMOVE {
             sockets[fd]?.parked = true
@@ -115,6 +152,13 @@ final class CurlMulti {
             if known && !w.parked {
                 do {
                     try loop.modify(w.registration, interest: interest)
+                    return 0
+                } catch {}
+            } else if w.parked, w.owned {
+                do {
+                    try loop.modify(w.registration, interest: interest)
+                    w.parked = false
+                    if let m = raw { curl_multi_assign(m, fd, Unmanaged.passUnretained(w).toOpaque()) }
                     return 0
                 } catch {}
             } else if w.parked, loop.interest(of: w.registration) != nil,
@@ -131,6 +175,7 @@ final class CurlMulti {
             sockets[fd] = nil
         }
         let w = CurlSocketWatch(multi: self)
+        w.owned = ownedSockets.contains(fd)
         do {
             w.registration = try loop.register(fd: fd, interest: interest, handler: w)
         } catch {
@@ -139,6 +184,22 @@ final class CurlMulti {
         sockets[fd] = w
         if let m = raw { curl_multi_assign(m, fd, Unmanaged.passUnretained(w).toOpaque()) }
         return 0
+    }
+
+    /// curl opened `fd` (inside a curl call). A registration still held under its number
+    /// belongs to a socket closed without our knowing (one curl did not open through
+    /// `adopt`'s callback); it goes now.
+    private func opened(_ fd: curl_socket_t) {
+        ownedSockets.insert(fd)
+        if let stale = sockets.removeValue(forKey: fd) { loop.deregister(stale.registration) }
+    }
+
+    /// curl is about to close `fd` (inside a curl call): it leaves the loop first, while the
+    /// number is still this socket's.
+    private func closing(_ fd: curl_socket_t) {
+        ownedSockets.remove(fd)
+        guard !tearingDown, let w = sockets.removeValue(forKey: fd) else { return }
+        loop.deregister(w.registration)
     }
 
     /// A parked socket became ready: curl no longer watches it, so stop watching it too.
@@ -243,6 +304,8 @@ private final class CurlSocketWatch: IOEventHandler {
     var registration = Registration(fd: -1, generation: 0)
     /// curl said CURL_POLL_REMOVE; still registered with the loop (see `CurlMulti.watch`).
     var parked = false
+    /// Opened and (later) closed through the multi's callbacks (`CurlMulti.adopt`).
+    var owned = false
 
     init(multi: CurlMulti) { self.multi = multi }
 

@@ -68,6 +68,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     /// Sockets curl currently asks the loop to watch (idle pooled ones are not). Loop thread.
     var watchedSockets: Int { multi?.watchedSockets ?? 0 }
+    /// Sockets registered with the loop for curl, parked ones included. Loop thread.
+    var registeredSockets: [CInt] { multi?.registeredSockets ?? [] }
+    /// Connection sockets curl opened (through the multi's callback) and has not closed. Loop thread.
+    var openSockets: Set<CInt> { multi?.openSockets ?? [] }
 
     // MARK: sending
 
@@ -264,6 +268,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             // No proxy is used (above), so no host is exempt from one either: said here, curl
             // does not read no_proxy/NO_PROXY from the environment for every transfer.
             try easy.set(CURLOPT_NOPROXY, "")
+            try multi?.adopt(easy)
         }
         // The per-request options below are set unless the handle kept them, at the same
         // values, from its last transfer.
