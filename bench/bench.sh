@@ -34,6 +34,11 @@ CLIENT_CPU=${CLIENT_CPU:-1}              # compare mode: wrk and the origin ngin
 PORT_BASE=${PORT_BASE:-18000}
 TARGETS=${TARGETS:-}                     # space-separated subset of targets
 NOFILE=${NOFILE:-30000}                  # ulimit -n for every server started here
+# Idle upstream connections nginx-proxy keeps. As many as our bench server's curl pool
+# (crm-gateway-bench --upstream-connections, default 64) and as wrk's connections: with
+# fewer (this was 32 until 2026-12-02), nginx closes the surplus after each burst and opens
+# new ones, ~1 upstream connect per 5 requests at -c64, halving its req/s.
+NGINX_KEEPALIVE=${NGINX_KEEPALIVE:-64}
 IDLE_N=${IDLE_N:-${2:-10000}}            # idle mode: connections
 IDLE_HOLD=${IDLE_HOLD:-10}               # idle mode: seconds to hold them
 START_TIMEOUT=${START_TIMEOUT:-20}
@@ -169,7 +174,7 @@ fi
 # ---------------------------------------------------------------- nginx
 # nginx_start NAME PORT WORKERS CPUS KIND [WORKER_CONNECTIONS]
 #   KIND: fixed  -> /fixed returns the payload
-#         proxy  -> /proxy/X is proxy_pass'ed to the origin's /X (keepalive 32)
+#         proxy  -> /proxy/X is proxy_pass'ed to the origin's /X (keepalive $NGINX_KEEPALIVE)
 nginx_start() {
     local name=$1 port=$2 workers=$3 cpus=$4 kind=$5 wc=${6:-4096}
     local conf="$TMP/$name.conf" upstream="" location=""
@@ -177,7 +182,7 @@ nginx_start() {
         fixed)
             location="location = /fixed { return 200 '$PAYLOAD_TEXT'; }" ;;
         proxy)
-            upstream="upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 32; }"
+            upstream="upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive $NGINX_KEEPALIVE; }"
             location="location /proxy/ {
             proxy_pass http://origin/;
             proxy_http_version 1.1;
@@ -314,7 +319,7 @@ setup_compare() {
     if want nginx-proxy; then
         nginx_start nginx-proxy "$P_NGINX_PROXY" 1 "$SERVER_CPU" proxy
         wait_ready nginx-proxy /proxy/fixed "$PAYLOAD"
-        add_target nginx-proxy proxy nginx-proxy "http://127.0.0.1:$P_NGINX_PROXY/proxy/fixed" "nginx proxy_pass (keepalive 32) -> origin, cpu $SERVER_CPU" origin
+        add_target nginx-proxy proxy nginx-proxy "http://127.0.0.1:$P_NGINX_PROXY/proxy/fixed" "nginx proxy_pass (keepalive $NGINX_KEEPALIVE) -> origin, cpu $SERVER_CPU" origin
     fi
 }
 
@@ -352,6 +357,8 @@ setup_cores() {
 # ---------------------------------------------------------------- measuring
 RUNS="$RESULTS/runs.tsv"
 
+tcp_active_opens() { awk '/^Tcp:/ { if (++n == 2) print $6 }' /proc/net/snmp; }
+
 measure() {             # measure TARGET ROUND
     local t=$1 r=$2 url=${T_URL[$1]} pid=${PID_OF[${T_PROC[$1]}]} extra=${T_EXTRA[$1]}
     local raw="$RESULTS/raw/r$r-$t.txt" tf="$TMP/time-$t-$r" epid="" e0=0 e1=0
@@ -359,18 +366,23 @@ measure() {             # measure TARGET ROUND
     kill -0 "$pid" 2>/dev/null || die "$t: server process $pid is gone (see $RESULTS/logs)"
     "${CLIENT_PIN[@]}" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 \
         || die "$t: warm-up wrk failed"
-    local s0 s1
+    local s0 s1 c0 c1
+    c0=$(tcp_active_opens)
     s0=$(cpu_ticks "$pid"); if [[ -n $epid ]]; then e0=$(cpu_ticks "$epid"); fi
     local TIMEFORMAT='%R %U %S'
     { time "${CLIENT_PIN[@]}" "$WRK_BIN" -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$raw" 2>&1 ; } 2>"$tf" \
         || { cat "$raw" >&2; die "$t: wrk failed"; }
     s1=$(cpu_ticks "$pid"); if [[ -n $epid ]]; then e1=$(cpu_ticks "$epid"); fi
+    c1=$(tcp_active_opens)
+    # TCP connections opened machine-wide during the run: wrk's own (CONNS) plus, on the
+    # proxy paths, the upstream ones a proxy had to open (0 once its pool holds them all).
+    printf '%s\t%s\t%s\n' "$t" "$r" $((c1 - c0)) >>"$RESULTS/connects.tsv"
     kill -0 "$pid" 2>/dev/null || die "$t: server process died during the run (see $RESULTS/logs)"
     local rss; rss=$(rss_kb "$pid")
     read -r wreal wuser wsys <"$tf"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${T_GROUP[$t]}" "$r" "raw/r$r-$t.txt" \
         $((s1 - s0)) $((e1 - e0)) "$wreal" "$wuser" "$wsys" "$rss" >>"$RUNS"
-    log "round $r/$ROUNDS $(printf '%-12s' "$t") $(python3 "$ROOT/bench/summarize.py" line "$raw")"
+    log "round $r/$ROUNDS $(printf '%-12s' "$t") $(python3 "$ROOT/bench/summarize.py" line "$raw"), $((c1 - c0)) tcp connects"
 }
 
 write_meta() {

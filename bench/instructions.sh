@@ -12,6 +12,7 @@
 #   cache      crm-gateway serve --sandbox, GET /contacts/pipedrive:person:1 from the cache,
 #              CRMGW_LOG_REQUESTS=false (as cache_bench.py)
 #   cache-log  the same with the request log on (lines to a file)
+#   nginx-proxy  for reference: nginx proxy_pass to the same origin (1 worker, keepalive 64)
 #
 # Needs valgrind (apt-get install -y valgrind), nginx, curl, python3. The binaries are the
 # release builds (OURS_BIN, GW_BIN); valgrind cannot read Swift's DWARF 5, so a copy
@@ -75,10 +76,24 @@ measure() {
     printf '%-10s %9d instructions per request  (%s requests; %s)\n' "$name" $((total / N)) "$N" "$dump"
 }
 
+# nginx proxy_pass to the same origin, as bench.sh's nginx-proxy (the reference the proxy
+# path is held to): one worker, no master, upstream keepalive as large as our pool (64).
+nginx_proxy_conf() {
+    cat >"$TMP/nginx-proxy.conf" <<CONF
+worker_processes 1; daemon off; master_process off; pid $TMP/nginx-proxy.pid; error_log $TMP/nginx-proxy.err warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 10000000; keepalive_timeout 300s; default_type application/json;
+client_body_temp_path $TMP/cb; proxy_temp_path $TMP/px; fastcgi_temp_path $TMP/fc; uwsgi_temp_path $TMP/uw; scgi_temp_path $TMP/sc;
+upstream origin { server 127.0.0.1:$PORT_ORIGIN; keepalive 64; }
+server { listen 127.0.0.1:$PORT_OURS; location /proxy/ { proxy_pass http://origin/; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+}
+
 bench_args=(--port "$PORT_OURS" --payload "$ROOT/bench/payload.json" --upstream "http://127.0.0.1:$PORT_ORIGIN")
 case $WHAT in
-    proxy|fixed|all) origin ;;
+    proxy|fixed|nginx-proxy|all) origin ;;
 esac
+if [[ $WHAT == nginx-proxy ]]; then nginx_proxy_conf; measure nginx-proxy /proxy/fixed "$PORT_OURS" "$(command -v nginx)" -p "$TMP" -c "$TMP/nginx-proxy.conf"; fi
 if [[ $WHAT == proxy || $WHAT == all ]]; then measure proxy /proxy/fixed "$PORT_OURS" "$TMP/crm-gateway-bench" "${bench_args[@]}"; fi
 if [[ $WHAT == fixed || $WHAT == all ]]; then measure fixed /fixed "$PORT_OURS" "$TMP/crm-gateway-bench" "${bench_args[@]}"; fi
 if [[ $WHAT == cache || $WHAT == all ]]; then
