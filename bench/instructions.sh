@@ -3,7 +3,7 @@
 # measure behind bench/RESULTS.md: wall-clock numbers on this shared 2-core machine move by
 # 20-40 % between runs, instruction counts by about 2 %.
 #
-#   bench/instructions.sh [proxy|fixed|cache|cache-log|all] [N]
+#   bench/instructions.sh [proxy|fixed|cache|cache-log|all|nginx-proxy] [N]
 #
 #   proxy      crm-gateway-bench /proxy/fixed -> libcurl -> origin (bench.sh's ours-proxy); the
 #              origin answers after ORIGIN_DELAY_MS (default 3; bench/slow_origin.py says why),
