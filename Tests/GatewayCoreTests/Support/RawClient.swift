@@ -162,28 +162,33 @@ final class TestServer {
         port = try server.start().port
     }
 
-    /// Runs `body` on the loop and waits. Twice in a row guarantees the loop has been
-    /// through an epoll_wait after anything the test sent before calling it.
-    func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { c in loop.execute { c.resume(returning: body()) } }
+    /// Runs `body` on the loop and waits (bounded: throws if the loop does not run it).
+    /// Twice in a row guarantees the loop has been through an epoll_wait after anything the
+    /// test sent before calling it.
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws -> T {
+        try await loop.runBounded("an onLoop task", body)
     }
 
-    func settle() async {
-        _ = await onLoop { 0 }
-        _ = await onLoop { 0 }
+    func settle() async throws {
+        try await loop.settleBounded("a settle task")
     }
 
-    func stop() {
+    /// Bounded: records an issue (instead of hanging) if the drain or the loop's end does not come.
+    func stop(sourceLocation: SourceLocation = #_sourceLocation) {
         // A zero drain bound closes whatever is left at once, whatever the clock.
         let done = Atomic<Bool>(false)
         server.shutdown(drainTimeout: .zero) { done.store(true, ordering: .releasing) }
-        for _ in 0..<2000 where !done.load(ordering: .acquiring) { usleep(1000) }
-        thread.stopAndJoin()
+        let loop = self.loop
+        waitUntil("the test server's zero-bound drain on loop '\(loop.name)' (\(loop.wakeUpReport()))", sourceLocation: sourceLocation) {
+            done.load(ordering: .acquiring)
+        }
+        thread.stopAndJoinBounded(sourceLocation: sourceLocation)
     }
 }
 
 import Synchronization
 import Foundation
+import Testing
 
 /// A responder answering 200 with the path as body, for most tests.
 func echoPathResponder() -> ClosureResponder {
