@@ -10,7 +10,7 @@ final class RawClient {
 
     init(port: Int, host: String = "127.0.0.1", receiveTimeout: Duration = .seconds(5)) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket", errno: errno) }
+        guard fd >= 0 else { isOpen = false; throw SystemError("socket", errno: errno) }
         var sa = sockaddr_in()
         sa.sin_family = sa_family_t(AF_INET)
         sa.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -20,7 +20,11 @@ final class RawClient {
         }
         if rc != 0 {
             let e = errno
-            Glibc.close(fd)
+            // Through close(), not Glibc.close: a class init that throws once every stored
+            // property is set still runs deinit, whose close() would otherwise close this
+            // number a second time, by then perhaps another test's socket or a loop's eventfd
+            // (a loop whose wake-up descriptor is closed sleeps in epoll_wait for good).
+            close()
             throw SystemError("connect", errno: e)
         }
         setReceiveTimeout(receiveTimeout)
