@@ -89,6 +89,8 @@ struct TestSupportTests {
         }
         #expect(registered)
         let wakeFD = t.loop.diagnostics.wakeFD
+        // The report reads the epoll set right: the eventfd is in it before the swap.
+        #expect(t.loop.wakeUpReport().contains("wake fd registered in the epoll set: true"), "\(t.loop.wakeUpReport())")
         let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         #expect(dup2(devNull, wakeFD) == wakeFD)
         close(devNull)

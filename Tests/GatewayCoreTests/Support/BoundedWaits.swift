@@ -98,9 +98,11 @@ extension EventLoop {
         // The eventfd is registered with data 0xffffffffffffffff; fdinfo of the epoll fd
         // lists each registration as "tfd: N events: ... data: ...".
         let info = readSmallFile("/proc/self/fdinfo/\(d.epollFD)") ?? ""
+        // ("tfd:        7 events:       19 data: ffffffffffffffff  pos:0 ino:... sdev:...").
         let registered = info.split(separator: "\n").contains { line in
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            return f.count >= 6 && f[0] == "tfd:" && f[1] == "\(d.wakeFD)" && f.last.map { $0.hasSuffix("ffffffffffffffff") } == true
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard f.count >= 6, f[0] == "tfd:", f[1] == "\(d.wakeFD)", let i = f.firstIndex(of: "data:"), i + 1 < f.count else { return false }
+            return f[i + 1] == "ffffffffffffffff"
         }
         return "running \(isRunning), \(d.queuedTasks) task(s) and \(d.queuedJobs) job(s) queued, wakePending \(d.wakePending), "
             + "epoll fd \(d.epollFD) -> \(epollTarget), wake fd \(d.wakeFD) -> \(wakeTarget), "

@@ -164,6 +164,14 @@ final class TestServer {
         config.address = SocketAddress(host: "127.0.0.1", port: 0)
         server = HTTPServer(configuration: config, loops: [thread.loop], responder: responder)
         port = try server.start().port
+        // start() registers the listener from a task on the loop. Wait until a task queued
+        // after it has run, so the loop watches the listener before the test connects; else a
+        // settle's first round can run in the same batch as that registration, its second
+        // round only accepts, and the request is read after the test has moved the clock
+        // (bodyBelowMinimumRateTimesOutWith408 failed so in 5 of 100 runs under load).
+        let listening = Atomic<Bool>(false)
+        thread.loop.execute { listening.store(true, ordering: .releasing) }
+        waitUntil("the test server's loop to start listening") { listening.load(ordering: .acquiring) }
     }
 
     /// Runs `body` on the loop and waits (bounded: throws if the loop does not run it).
