@@ -242,6 +242,9 @@ extension HTTPServerTests {
         #expect(bound.description.hasPrefix("[::1]:"))
         let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        // Bounded: a server that never closes fails this test instead of hanging the run.
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var sa = sockaddr_in6()
         sa.sin6_family = sa_family_t(AF_INET6)
         sa.sin6_port = in_port_t(UInt16(bound.port).bigEndian)
