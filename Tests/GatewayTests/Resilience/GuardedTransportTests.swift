@@ -56,7 +56,10 @@ private final class Rig: Sendable {
                                      onEvent: { e in log.update { $0.append(e) } })
     }
 
-    func stop() { thread.stopAndJoin() }
+    /// Bounded: a loop that no longer stops fails the test instead of hanging the run.
+    func stop() {
+        if !thread.stopAndJoin(within: .seconds(20)) { Issue.record("loop 'guard' did not stop within 20 s (real time)") }
+    }
 
     var events: [GuardEvent] { eventLog.value }
 
