@@ -7,64 +7,64 @@ import Testing
 
 @Suite("Event loop")
 struct EventLoopTests {
-    /// Runs `body` on the loop and waits for its result.
-    func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { c in loop.execute { c.resume(returning: body()) } }
+    /// Runs `body` on the loop and waits for its result (bounded: throws if it never runs).
+    func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) async throws -> T {
+        try await loop.runBounded("an onLoop task", body)
     }
 
     @Test func timersFireInDeadlineOrderWhenTheClockReachesThem() async throws {
         let clock = ManualClock()
         let t = try EventLoopThread(name: "t", clock: clock)
-        defer { t.stopAndJoin() }
+        defer { t.stopAndJoinBounded() }
         let fired = Mutex<[String]>([])
-        _ = await onLoop(t.loop) {
+        _ = try await onLoop(t.loop) {
             t.loop.schedule(after: .seconds(3)) { fired.withLock { $0.append("c") } }
             t.loop.schedule(after: .seconds(1)) { fired.withLock { $0.append("a") } }
             t.loop.schedule(after: .seconds(2)) { fired.withLock { $0.append("b") } }
             return 0
         }
         clock.advance(by: .milliseconds(1500))
-        _ = await onLoop(t.loop) { 0 }
+        _ = try await onLoop(t.loop) { 0 }
         #expect(fired.withLock { $0 } == ["a"])
         clock.advance(by: .seconds(5))
-        _ = await onLoop(t.loop) { 0 }
+        _ = try await onLoop(t.loop) { 0 }
         #expect(fired.withLock { $0 } == ["a", "b", "c"])
     }
 
     @Test func cancelledTimerNeverFires() async throws {
         let clock = ManualClock()
         let t = try EventLoopThread(name: "t", clock: clock)
-        defer { t.stopAndJoin() }
+        defer { t.stopAndJoinBounded() }
         let fired = Atomic<Int>(0)
-        _ = await onLoop(t.loop) {
+        _ = try await onLoop(t.loop) {
             let timer = t.loop.schedule(after: .seconds(1)) { fired.add(1, ordering: .relaxed) }
             timer.cancel()
             t.loop.schedule(after: .seconds(1)) { fired.add(10, ordering: .relaxed) }
             return 0
         }
         clock.advance(by: .seconds(2))
-        _ = await onLoop(t.loop) { 0 }
+        _ = try await onLoop(t.loop) { 0 }
         #expect(fired.load(ordering: .relaxed) == 10)
     }
 
     @Test func executeFromAnotherThreadRunsOnTheLoopThread() async throws {
         let t = try EventLoopThread(name: "t")
-        defer { t.stopAndJoin() }
+        defer { t.stopAndJoinBounded() }
         #expect(!t.loop.inEventLoop)
-        let onThread = await onLoop(t.loop) { t.loop.inEventLoop }
+        let onThread = try await onLoop(t.loop) { t.loop.inEventLoop }
         #expect(onThread)
     }
 
     @Test func asyncCodeWithTheLoopAsExecutorResumesOnTheLoop() async throws {
         let t = try EventLoopThread(name: "t")
-        defer { t.stopAndJoin() }
+        defer { t.stopAndJoinBounded() }
         let loop = t.loop
-        let seen = await Task(executorPreference: loop) { () -> [Bool] in
+        let seen = try await Task(executorPreference: loop) { () throws -> [Bool] in
             var s = [loop.inEventLoop]
             await Task.yield()
             s.append(loop.inEventLoop)
             // A continuation resumed from the loop thread (as the curl transport does).
-            await withCheckedContinuation { c in loop.execute { c.resume() } }
+            try await loop.runBounded("a resume from the loop") { () }
             s.append(loop.inEventLoop)
             return s
         }.value
@@ -87,10 +87,10 @@ struct EventLoopTests {
 
     @Test func staleEventForAReusedDescriptorIsDropped() async throws {
         let t = try EventLoopThread(name: "t")
-        defer { t.stopAndJoin() }
+        defer { t.stopAndJoinBounded() }
         let loop = t.loop
         let recorder = Recorder()
-        _ = await onLoop(loop) { () -> Bool in
+        _ = try await onLoop(loop) { () -> Bool in
             func makePipe() -> (read: CInt, write: CInt) {
                 var fds: [CInt] = [0, 0]
                 pipe(&fds)
@@ -117,8 +117,8 @@ struct EventLoopTests {
             _ = write(pb.write, "x", 1)
             return true
         }
-        for _ in 0..<3 { _ = await onLoop(loop) { 0 } }
-        let (calls, reused) = await onLoop(loop) { (recorder.calls, recorder.numberReused) }
+        for _ in 0..<3 { _ = try await onLoop(loop) { 0 } }
+        let (calls, reused) = try await onLoop(loop) { (recorder.calls, recorder.numberReused) }
         #expect(reused, "the scenario needs the descriptor number to be reused")
         #expect(calls == 0)
     }

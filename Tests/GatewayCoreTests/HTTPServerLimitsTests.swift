@@ -19,9 +19,9 @@ struct HTTPServerLimitsTests {
         defer { s.stop() }
         let client = try RawClient(port: s.port)
         try client.send("GET / HTTP/1.1\r\nHost: x\r\n")
-        await s.settle()
+        try await s.settle()
         clock.advance(by: .seconds(9))
-        await s.settle()
+        try await s.settle()
         client.setReceiveTimeout(.milliseconds(50))
         #expect(client.readOnce(max: 1) == .timeout)
         client.setReceiveTimeout(.seconds(5))
@@ -35,7 +35,7 @@ struct HTTPServerLimitsTests {
         let (s, clock) = try manualServer()
         defer { s.stop() }
         let client = try RawClient(port: s.port)
-        await s.settle()
+        try await s.settle()
         clock.advance(by: .seconds(11))
         let (bytes, closed) = client.readToEnd()
         #expect(bytes.isEmpty)
@@ -50,9 +50,9 @@ struct HTTPServerLimitsTests {
         let client = try RawClient(port: s.port)
         try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try client.readResponses(1)
-        await s.settle()
+        try await s.settle()
         clock.advance(by: .seconds(29))
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 1)
         clock.advance(by: .seconds(2))
         let (bytes, closed) = client.readToEnd()
@@ -68,10 +68,10 @@ struct HTTPServerLimitsTests {
         defer { s.stop() }
         let client = try RawClient(port: s.port)
         try client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "a", count: 200))
-        await s.settle()
+        try await s.settle()
         // 200 bytes earned 2 s on top of the 10 s grace: still alive at 11 s, gone after 12.
         clock.advance(by: .seconds(11))
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 1)
         clock.advance(by: .seconds(2))
         let (bytes, closed) = client.readToEnd()
@@ -85,13 +85,13 @@ struct HTTPServerLimitsTests {
         defer { s.stop() }
         let client = try RawClient(port: s.port)
         try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        await s.settle()
-        await s.settle()
+        try await s.settle()
+        try await s.settle()
         clock.advance(by: .seconds(5))
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 1)
         clock.advance(by: .seconds(6))
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 0)
         #expect(s.server.stats.timeouts == 1)
     }
@@ -136,7 +136,7 @@ struct HTTPServerLimitsTests {
         #expect(parked.withLock { $0.count } == 1)
         let drained = Atomic<Bool>(false)
         s.server.shutdown(drainTimeout: .seconds(60)) { drained.store(true, ordering: .releasing) }
-        await s.settle()
+        try await s.settle()
         // The idle connection is closed at once; the port no longer accepts.
         #expect(idle.readToEnd().closed)
         #expect(throws: SystemError.self) { _ = try RawClient(port: s.port) }
@@ -160,14 +160,14 @@ struct HTTPServerLimitsTests {
         defer { s.stop() }
         let client = try RawClient(port: s.port)
         try client.send("GET /never HTTP/1.1\r\nHost: x\r\n\r\n")
-        await s.settle()
+        try await s.settle()
         let drained = Atomic<Bool>(false)
         s.server.shutdown(drainTimeout: .seconds(10)) { drained.store(true, ordering: .releasing) }
-        await s.settle()
+        try await s.settle()
         let early = drained.load(ordering: .acquiring)
         #expect(!early)
         clock.advance(by: .seconds(10))
-        await s.settle()
+        try await s.settle()
         let late = drained.load(ordering: .acquiring)
         #expect(late)
         #expect(client.readToEnd().closed)

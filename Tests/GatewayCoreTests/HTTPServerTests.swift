@@ -221,7 +221,7 @@ extension HTTPServerTests {
     @Test func aSecondMultiLoopServerOnABusyPortFailsToStart() throws {
         let a1 = try EventLoopThread(name: "a1"), a2 = try EventLoopThread(name: "a2")
         let b1 = try EventLoopThread(name: "b1"), b2 = try EventLoopThread(name: "b2")
-        defer { for t in [a1, a2, b1, b2] { t.stopAndJoin() } }
+        defer { for t in [a1, a2, b1, b2] { t.stopAndJoinBounded() } }
         var config = HTTPServerConfiguration()
         config.address = SocketAddress(host: "127.0.0.1", port: 0)
         let first = HTTPServer(configuration: config, loops: [a1.loop, a2.loop]) { _ in echoPathResponder() }
@@ -234,7 +234,7 @@ extension HTTPServerTests {
 
     @Test func servesOnIPv6Loopback() throws {
         let t = try EventLoopThread(name: "v6")
-        defer { t.stopAndJoin() }
+        defer { t.stopAndJoinBounded() }
         var config = HTTPServerConfiguration()
         config.address = SocketAddress(host: "::1", port: 0)
         let server = HTTPServer(configuration: config, loops: [t.loop]) { _ in echoPathResponder() }
@@ -242,6 +242,9 @@ extension HTTPServerTests {
         #expect(bound.description.hasPrefix("[::1]:"))
         let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        // Bounded: a server that never closes fails this test instead of hanging the run.
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var sa = sockaddr_in6()
         sa.sin6_family = sa_family_t(AF_INET6)
         sa.sin6_port = in_port_t(UInt16(bound.port).bigEndian)

@@ -35,14 +35,15 @@ struct HTTPStreamTests {
         var stream: HTTPStream? { streams.withLock { $0.first } }
         var endReasons: [HTTPStream.End] { ends.withLock { $0 } }
 
-        /// Polls (real time, generous bound) until the stream has ended.
-        func waitForEnd() -> [HTTPStream.End] {
-            for _ in 0..<5000 where endReasons.isEmpty { usleep(1000) }
+        /// Polls (real time, generous bound: an issue is recorded if it passes) until the
+        /// stream has ended.
+        func waitForEnd(sourceLocation: SourceLocation = #_sourceLocation) -> [HTTPStream.End] {
+            waitUntil("the stream to end (its onEnd callback)", sourceLocation: sourceLocation) { !endReasons.isEmpty }
             return endReasons
         }
 
-        func waitForStream() -> HTTPStream? {
-            for _ in 0..<5000 where stream == nil { usleep(1000) }
+        func waitForStream(sourceLocation: SourceLocation = #_sourceLocation) -> HTTPStream? {
+            waitUntil("the responder to open a stream", sourceLocation: sourceLocation) { stream != nil }
             return stream
         }
     }
@@ -104,9 +105,9 @@ struct HTTPStreamTests {
         #expect(probe.endReasons.isEmpty)
         client.close()
         #expect(probe.waitForEnd() == [.disconnected])
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 0)
-        let open = await s.onLoop { probe.stream?.isOpen }
+        let open = try await s.onLoop { probe.stream?.isOpen }
         #expect(open == false)
     }
 
@@ -128,7 +129,7 @@ struct HTTPStreamTests {
         let client = try RawClient(port: s.port)
         try client.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(probe.waitForEnd() == [.slowConsumer])
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 0)
         let n = accepted.load(ordering: .relaxed)
         #expect(n < 4096, "the stream was never cut off")
@@ -153,9 +154,7 @@ struct HTTPStreamTests {
         #expect(closed)
         #expect(probe.waitForEnd() == [.shutdown])
         client.close()
-        for _ in 0..<5000 where !drained.load(ordering: .acquiring) { usleep(1000) }
-        let done = drained.load(ordering: .acquiring)
-        #expect(done)
+        waitUntil("the drain's completion") { drained.load(ordering: .acquiring) }
     }
 
     @Test func anIdleStreamOutlivesTheKeepAliveTimeout() async throws {
@@ -169,9 +168,9 @@ struct HTTPStreamTests {
         let client = try RawClient(port: s.port)
         try client.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = read(client, until: "5\r\nhello\r\n")
-        await s.settle()
+        try await s.settle()
         clock.advance(by: .seconds(120))
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 1)
         #expect(probe.endReasons.isEmpty)
         probe.stream?.send("again")
@@ -198,15 +197,15 @@ struct HTTPStreamTests {
         let client = try RawClient(port: s.port)
         try client.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = probe.waitForStream()
-        await s.settle()
+        try await s.settle()
         let filled = stuck.load(ordering: .relaxed)
         #expect(filled)
         clock.advance(by: .seconds(9))
-        await s.settle()
+        try await s.settle()
         #expect(probe.endReasons.isEmpty)
         clock.advance(by: .seconds(2))
         #expect(probe.waitForEnd() == [.writeStalled])
-        await s.settle()
+        try await s.settle()
         #expect(s.server.stats.open == 0)
     }
 

@@ -23,10 +23,10 @@ import Testing
         let transport = try CurlTransport(loop: thread.loop, configuration: CurlTransportConfiguration(allowPlainHTTPToLoopback: true))
         defer {
             thread.loop.execute { transport.shutdown() }
-            thread.stopAndJoin()
+            thread.stopAndJoinBounded()
         }
-        func count() async -> Int {
-            await withCheckedContinuation { c in thread.loop.execute { c.resume(returning: transport.dnsPruningTransfers) } }
+        func count() async throws -> Int {
+            try await thread.loop.runBounded("a read of the prune count") { transport.dnsPruningTransfers }
         }
         // By name, so each new connection looks the name up in curl's cache.
         let byName = UpstreamRequest(url: "http://localhost:\(server.port)/a")
@@ -36,12 +36,12 @@ import Testing
             #expect(answer.status == 200)
             #expect(answer.header("X-Echo-Target") == (r.url.hasSuffix("/a") ? "/a" : "/b"))
         }
-        #expect(await count() == 1)
+        #expect(try await count() == 1)
         clock.advance(by: .seconds(1))
         for r in [byName, byName] { #expect(try await transport.send(r).status == 200) }
-        #expect(await count() == 2)
+        #expect(try await count() == 2)
         clock.advance(by: .seconds(61))
         #expect(try await transport.send(byName).status == 200)
-        #expect(await count() == 3)
+        #expect(try await count() == 3)
     }
 }

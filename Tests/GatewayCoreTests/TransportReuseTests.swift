@@ -107,7 +107,7 @@ import Glibc
             let r = try await h.transport.send(UpstreamRequest(url: server.baseURL + "/n\(i)"))
             #expect(r.header("X-Echo-Target") == "/n\(i)")
             // Between calls curl watches nothing (the idle connection is parked).
-            #expect(await h.onLoop { $0.watchedSockets } == 0)
+            #expect(try await h.onLoop { $0.watchedSockets } == 0)
         }
         #expect(server.acceptedConnections == 1)
     }

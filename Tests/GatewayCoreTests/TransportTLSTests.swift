@@ -98,7 +98,7 @@ struct TransportTLSTests {
         let origin = try TLSOrigin()
         defer { origin.stop() }
         let thread = try EventLoopThread(name: "tls")
-        defer { thread.stopAndJoin() }
+        defer { thread.stopAndJoinBounded() }
         let transport = try CurlTransport(loop: thread.loop, configuration: CurlTransportConfiguration(caInfoPath: origin.certPath))
         defer { thread.loop.execute { transport.shutdown() } }
         let url = "https://127.0.0.1:\(origin.port)/contacts/1"
@@ -118,7 +118,7 @@ struct TransportTLSTests {
         let origin = try TLSOrigin()
         defer { origin.stop() }
         let thread = try EventLoopThread(name: "tls")
-        defer { thread.stopAndJoin() }
+        defer { thread.stopAndJoinBounded() }
         // No CA given: the self-signed certificate must not verify.
         let transport = try CurlTransport(loop: thread.loop, configuration: CurlTransportConfiguration())
         defer { thread.loop.execute { transport.shutdown() } }

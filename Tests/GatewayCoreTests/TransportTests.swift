@@ -123,7 +123,7 @@ import Synchronization
         #expect(reused == [false, true, true, true, true])
         #expect(h.transport.stats.connectionsOpened == 1)
         // The pooled connection stays open but is not watched while idle.
-        #expect(await h.onLoop { $0.watchedSockets } == 0)
+        #expect(try await h.onLoop { $0.watchedSockets } == 0)
     }
 
     @Test func pooledConnectionClosedByTheServerIsReplaced() async throws {
@@ -367,10 +367,10 @@ import Synchronization
         let loop = h.loop
         let url = server.baseURL + "/on-loop"
 
-        let (status, onLoop) = await withCheckedContinuation { (c: CheckedContinuation<(Int, Bool), Never>) in
+        let (status, onLoop) = try await withBoundedContinuation("the transfer's completion") { (resume: @escaping @Sendable ((Int, Bool)) -> Void) in
             loop.execute {
                 transport.send(UpstreamRequest(url: url)) { result in
-                    c.resume(returning: ((try? result.get())?.status ?? -1, loop.inEventLoop))
+                    resume(((try? result.get())?.status ?? -1, loop.inEventLoop))
                 }
             }
         }
@@ -436,15 +436,15 @@ final class Harness: Sendable {
         do { return .success(try await transport.send(request)) } catch { return .failure(error) }
     }
 
-    func onLoop<T: Sendable>(_ body: @escaping @Sendable (CurlTransport) -> T) async -> T {
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (CurlTransport) -> T) async throws -> T {
         let transport = self.transport
-        return await withCheckedContinuation { c in thread.loop.execute { c.resume(returning: body(transport)) } }
+        return try await thread.loop.runBounded("an onLoop task") { body(transport) }
     }
 
     func close() {
         let transport = self.transport
         thread.loop.execute { transport.shutdown() }
-        thread.stopAndJoin()
+        thread.stopAndJoinBounded()
     }
 }
 

@@ -238,6 +238,13 @@ public final class EventLoop: @unchecked Sendable {
 
     public var isRunning: Bool { running.load(ordering: .acquiring) }
 
+    /// For a test that gave up waiting on this loop: its descriptors and what waits in its
+    /// remote queue (takes the queue's lock; not for the request path).
+    var diagnostics: (epollFD: CInt, wakeFD: CInt, queuedTasks: Int, queuedJobs: Int, wakePending: Bool) {
+        let q = remote.withLock { ($0.tasks.count, $0.jobs.count, $0.wakePending) }
+        return (epfd, wakeFD, q.0, q.1, q.2)
+    }
+
     private func runOnce() {
         let timeout: Int32
         if !localTasks.isEmpty || !localJobs.isEmpty {
@@ -381,5 +388,19 @@ public final class EventLoopThread: @unchecked Sendable {
     public func stopAndJoin() {
         loop.stop()
         pthread_join(tid, nil)
+    }
+
+    /// Like `stopAndJoin()`, but waits at most `limit` of real time for the loop to leave
+    /// `run()`; false if it has not (its thread is then left running, not joined). For tests,
+    /// which must fail, not hang, when a loop no longer wakes.
+    public func stopAndJoin(within limit: Duration) -> Bool {
+        loop.stop()
+        let deadline = SystemClock.shared.now() + limit
+        while loop.isRunning {
+            if SystemClock.shared.now() >= deadline { return false }
+            usleep(1000)
+        }
+        pthread_join(tid, nil)
+        return true
     }
 }

@@ -56,7 +56,10 @@ private final class Rig: Sendable {
                                      onEvent: { e in log.update { $0.append(e) } })
     }
 
-    func stop() { thread.stopAndJoin() }
+    /// Bounded: a loop that no longer stops fails the test instead of hanging the run.
+    func stop() {
+        if !thread.stopAndJoin(within: .seconds(20)) { Issue.record("loop 'guard' did not stop within 20 s (real time)") }
+    }
 
     var events: [GuardEvent] { eventLog.value }
 
@@ -194,7 +197,11 @@ private final class Rig: Sendable {
         defer { rig.stop() }
         rig.inner.then(fail: .connectFailed("refused"))
         async let result = rig.send(read)
-        #expect(await rig.until { rig.inner.calls.count == 1 })
+        // Not just "the upstream was called": the backoff counts from the time the transport
+        // reads after the failed call, and the breaker records the failure with that time.
+        // Advancing before that read put the retry at 200 ms, a time the test never reaches:
+        // the run hung with the loop idle in epoll_wait(-1) (seen in a full --no-parallel run).
+        #expect(await rig.until { rig.breaker.state == .closed(consecutiveFailures: 1) })
         await rig.advance(100)
         #expect(await result == .success(200))
         #expect(rig.inner.calls == [rig.start, rig.at(100)])

@@ -52,7 +52,7 @@ final class GatewayFixture: @unchecked Sendable {
     deinit {
         let s = server
         gatewayThread.loop.execute { s.shutdown(drainTimeout: .zero) {} }
-        gatewayThread.stopAndJoin()
+        stopLoopThread(gatewayThread)
         for suffix in ["", "-wal", "-shm"] { unlink(eventsPath + suffix) }
     }
 

@@ -36,7 +36,7 @@ final class SSEClient: @unchecked Sendable {
     /// (a client that does not read then fills up quickly).
     init(port: Int, _ method: String = "GET", _ path: String, headers: [(String, String)] = [], receiveBuffer: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SSEError(description: "socket: errno \(errno)") }
+        guard fd >= 0 else { isOpen = false; throw SSEError(description: "socket: errno \(errno)") }
         if var size = receiveBuffer.map({ CInt($0) }) {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         }
@@ -49,7 +49,9 @@ final class SSEClient: @unchecked Sendable {
         }
         guard rc == 0 else {
             let e = errno
-            Glibc.close(fd)
+            // close(), not Glibc.close: deinit runs after a throw here and would close the
+            // number again (see RawClient.init).
+            close()
             throw SSEError(description: "connect: errno \(e)")
         }
         var tv = timeval(tv_sec: 0, tv_usec: 100_000)

@@ -34,8 +34,8 @@ final class SandboxFixture: @unchecked Sendable {
         let c = client
         clientThread.loop.execute { c.shutdown() }
         for h in sandbox.hosts { let w = h.webhooks; serverThread.loop.execute { w.shutdown() } }
-        clientThread.stopAndJoin()
-        serverThread.stopAndJoin()
+        stopLoopThread(clientThread)
+        stopLoopThread(serverThread)
     }
 
     func host(_ name: String) -> EmulatorHost { sandbox.host(name)! }
@@ -103,7 +103,7 @@ final class RecordingReceiver: @unchecked Sendable {
         address = try server.start()
     }
 
-    deinit { thread.stopAndJoin() }
+    deinit { stopLoopThread(thread) }
 
     /// `http://127.0.0.1:PORT` + path.
     func url(_ path: String) -> String { "http://\(address)\(path)" }
