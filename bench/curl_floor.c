@@ -91,8 +91,8 @@ static size_t upstream_len;
 static CURLU *upstream_url;
 static int opt_park = 1, opt_noproxy = 1, opt_dns_hold = 1, opt_curlu = 1, opt_batch = 1;
 static long opt_max_conns = 64;
-static int in_batch;                   /* handling an epoll batch: adds wait for its end */
-static int adds_pending;
+static int adds_pending;               /* transfers added and not yet started */
+static int curl_depth;                 /* inside socket_action + check_done */
 static unsigned long n_epoll_ctl, n_transfers, n_new_easy;
 
 static int64_t now_ms(void) {
@@ -243,8 +243,6 @@ static struct transfer *transfer_get(void) {
     return t;
 }
 
-static void run_timeout(void);
-
 static int start_proxy(struct conn *c, const char *rest, size_t rlen) {
     struct transfer *t = transfer_get();
     if (opt_curlu) {
@@ -277,8 +275,11 @@ static int start_proxy(struct conn *c, const char *rest, size_t rlen) {
     c->busy = t;
     n_transfers++;
     curl_multi_add_handle(multi, t->easy);
-    if (!opt_batch || !in_batch) run_timeout();
-    else adds_pending = 1;
+    /* Started by the caller's caller: never from in here, where a transfer finishing at once
+     * would re-enter conn_process (or free the connection) under our feet, nor from inside
+     * check_done, where completions starting transfers would recurse for as long as answers
+     * keep coming. */
+    adds_pending = 1;
     return 0;
 }
 
@@ -425,10 +426,16 @@ static void check_done(void) {
     }
 }
 
+static void run_timeout(void);
+
 static void socket_action(curl_socket_t fd, int mask) {
     int running;
+    curl_depth++;
     curl_multi_socket_action(multi, fd, mask, &running);
     check_done();
+    curl_depth--;
+    /* without batching, transfers that completions started are started now, one call each */
+    if (!opt_batch && curl_depth == 0) while (adds_pending) run_timeout();
 }
 
 static void run_timeout(void) {
@@ -526,17 +533,19 @@ int main(int argc, char **argv) {
         }
         int n = epoll_wait(ep, evs, 256, timeout);
         if (n < 0) { if (errno == EINTR) continue; perror("epoll_wait"); return 1; }
-        in_batch = 1;
         for (int i = 0; i < n; i++) {
             int type = (int)(evs[i].data.u64 >> 32), fd = (int)(uint32_t)evs[i].data.u64;
-            if (type == T_CLIENT) { if (conns[fd]) client_event(conns[fd], evs[i].events); }
+            if (type == T_CLIENT) {
+                if (conns[fd]) client_event(conns[fd], evs[i].events);
+                if (!opt_batch && adds_pending) run_timeout();
+            }
             else if (type == T_CURL) { if (curl_reg[fd]) curl_event(fd, evs[i].events); }
             else accept_all(lfd);
         }
-        /* still "in the batch": transfers that completions start are picked up here too */
+        /* batch: every transfer added while handling these events (and by the completions
+         * this call reports) starts in one call */
         while (adds_pending || timer_deadline == 0 || (timer_deadline > 0 && now_ms() >= timer_deadline))
             run_timeout();
-        in_batch = 0;
     }
     fprintf(stderr, "curl_floor: %lu transfers, %lu easy handles, %lu epoll_ctl\n", n_transfers, n_new_easy, n_epoll_ctl);
     return 0;
