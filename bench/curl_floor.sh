@@ -263,9 +263,12 @@ cpu_pid() {             # the process whose CPU is charged: nginx's worker, else
     else echo "$pid"; fi
 }
 utime_stime() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
+# TCP active opens and retransmitted segments machine-wide (/proc/net/snmp): upstream churn
+# and loss-like stalls show up here (wrk opens CONNS connections per run itself).
+tcp_counters() { awk '/^Tcp:/ { if (++n == 2) print $6, $13 }' /proc/net/snmp; }
 
 RUNS="$RESULTS/runs.tsv"
-printf 'target\tround\traw\tutime_ticks\tstime_ticks\tload_before\tload_after\n' >"$RUNS"
+printf 'target\tround\traw\tutime_ticks\tstime_ticks\tload_before\tload_after\ttcp_opens\ttcp_retrans\n' >"$RUNS"
 {
     echo "date=$(date -Is)"; echo "host=$(uname -srm), $(nproc) cpus"
     echo "run=${DURATION}s after ${WARMUP}s warm-up, $ROUNDS rounds, order ${ORDER[*]}"
@@ -282,17 +285,19 @@ for r in $(seq 1 "$ROUNDS"); do
         taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "${URL_OF[$t]}" >/dev/null 2>&1 || die "$t: warm-up failed"
         l0=$(cut -d' ' -f1 /proc/loadavg)
         read -r u0 s0 < <(utime_stime "$pid")
+        read -r o0 x0 < <(tcp_counters)
         taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${URL_OF[$t]}" >"$RESULTS/$raw" 2>&1 \
             || { cat "$RESULTS/$raw" >&2; die "$t: wrk failed"; }
         read -r u1 s1 < <(utime_stime "$pid")
+        read -r o1 x1 < <(tcp_counters)
         l1=$(cut -d' ' -f1 /proc/loadavg)
         kill -0 "$pid" 2>/dev/null || die "$t died during the run"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$raw" $((u1 - u0)) $((s1 - s0)) "$l0" "$l1" >>"$RUNS"
-        log "round $r $(printf '%-6s' "$t") $(python3 "$ROOT/bench/summarize.py" line "$RESULTS/$raw"), load $l0 -> $l1"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$raw" $((u1 - u0)) $((s1 - s0)) "$l0" "$l1" $((o1 - o0)) $((x1 - x0)) >>"$RUNS"
+        log "round $r $(printf '%-6s' "$t") $(python3 "$ROOT/bench/summarize.py" line "$RESULTS/$raw"), server cpu $(( (u1 - u0 + s1 - s0) * 100 / ($(getconf CLK_TCK) * DURATION) ))%, $((o1 - o0)) tcp opens, $((x1 - x0)) retrans, load $l0 -> $l1"
     done
 done
 
-ROOT_DIR=$ROOT python3 - "$RESULTS" "$(getconf CLK_TCK)" >"$RESULTS/summary.md" <<'PY'
+ROOT_DIR=$ROOT DURATION=$DURATION python3 - "$RESULTS" "$(getconf CLK_TCK)" >"$RESULTS/summary.md" <<'PY'
 import os, statistics, sys
 d, hz = sys.argv[1], int(sys.argv[2])
 sys.path.insert(0, os.path.join(os.environ["ROOT_DIR"], "bench"))
@@ -306,19 +311,20 @@ with open(os.path.join(d, "runs.tsv")) as f:
         w = parse_wrk(os.path.join(d, rec["raw"]))
         n = w["requests"] or 1
         rec.update(rps=w["rps"], p50=w["p50"], p99=w["p99"], errors=w["errors"] + w["non2xx"],
-                   us_user=int(rec["utime_ticks"]) * 1e6 / hz / n, us_sys=int(rec["stime_ticks"]) * 1e6 / hz / n)
+                   us_user=int(rec["utime_ticks"]) * 1e6 / hz / n, us_sys=int(rec["stime_ticks"]) * 1e6 / hz / n,
+                   cpu_pct=(int(rec["utime_ticks"]) + int(rec["stime_ticks"])) * 100.0 / hz / float(os.environ["DURATION"]))
         if rec["target"] not in order: order.append(rec["target"])
         runs.setdefault(rec["target"], {})[int(rec["round"])] = rec
 meta = open(os.path.join(d, "meta.txt")).read()
 print("# libcurl floor vs ours vs nginx proxy_pass\n")
 print("```\n" + meta.strip() + "\n```\n")
 print("Per run (CPU us/request = server utime/stime over the measured run / wrk's requests):\n")
-print("| round | target | req/s | p50 ms | p99 ms | CPU us/req user | sys | total | errors | load 1m before/after |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+print("| round | target | req/s | p50 ms | p99 ms | CPU us/req user | sys | total | server CPU % | errors | tcp opens / retrans | load 1m before/after |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
 for r in sorted({r for t in runs.values() for r in t}):
     for t in order:
         x = runs[t].get(r)
-        if x: print(f"| {r} | {t} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {x['us_user']:.1f} | {x['us_sys']:.1f} | {x['us_user'] + x['us_sys']:.1f} | {x['errors']} | {x['load_before']} / {x['load_after']} |")
+        if x: print(f"| {r} | {t} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {x['us_user']:.1f} | {x['us_sys']:.1f} | {x['us_user'] + x['us_sys']:.1f} | {x['cpu_pct']:.0f} | {x['errors']} | {x['tcp_opens']} / {x['tcp_retrans']} | {x['load_before']} / {x['load_after']} |")
 med = statistics.median
 print("\nMedians over rounds:\n")
 print("| target | req/s | p50 ms | p99 ms | CPU us/req user | sys | total | req per server CPU-s |")
