@@ -5,7 +5,8 @@
  *
  *   cc -O2 -o curl_floor bench/curl_floor.c -lcurl
  *   curl_floor --port P --upstream http://127.0.0.1:O [--no-park] [--no-noproxy]
- *              [--no-dns-hold] [--no-curlu] [--no-batch] [--max-conns 64]
+ *              [--no-dns-hold] [--no-curlu] [--no-batch] [--no-mallopt] [--max-conns 64]
+ *              [--timeouts] [--header-cb]
  *
  * One thread, one epoll loop, one curl multi handle driven by CURLMOPT_SOCKETFUNCTION /
  * CURLMOPT_TIMERFUNCTION and curl_multi_socket_action (no curl_multi_perform, no poll
@@ -29,6 +30,12 @@
  *             only the path set (CURLOPT_CURLU), so curl does not re-parse the whole URL.
  *   batch     transfers added while handling one epoll batch are started by one
  *             curl_multi_socket_action(CURL_SOCKET_TIMEOUT) after the batch, not one each.
+ *   mallopt  M_TRIM_THRESHOLD 64 MiB, M_TOP_PAD 1 MiB: glibc stops trimming the heap (a brk
+ *             pair every ~30 requests otherwise).
+ *   Off unless asked, to measure what a real gateway adds on top of the floor:
+ *   --timeouts   CURLOPT_CONNECTTIMEOUT_MS 5000, TIMEOUT_MS 30000, LOW_SPEED_LIMIT 1 / TIME 30
+ *                (set once per handle; curl arms its timers for every transfer);
+ *   --header-cb  a CURLOPT_HEADERFUNCTION that keeps the response's header lines.
  *   Always on: level-triggered client sockets registered once (no epoll_ctl per request);
  *   the response head is written into headroom in front of the body buffer, so head+body
  *   go out in one send(); per-transfer body buffers grow geometrically and are reused;
@@ -38,6 +45,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -77,6 +85,8 @@ struct transfer {
     size_t len, cap;         /* body length; capacity after the headroom */
     struct transfer *next;   /* free list */
     CURLU *url;              /* curlu mode: this transfer's URL handle */
+    char *hdr;               /* --header-cb: the response's header lines */
+    size_t hdr_len, hdr_cap;
 };
 
 static int ep;
@@ -90,6 +100,8 @@ static char upstream[1024];
 static size_t upstream_len;
 static CURLU *upstream_url;
 static int opt_park = 1, opt_noproxy = 1, opt_dns_hold = 1, opt_curlu = 1, opt_batch = 1;
+static int opt_mallopt = 1;
+static int opt_timeouts, opt_header_cb;   /* off: cost of what a real gateway adds (measured) */
 static long opt_max_conns = 64;
 static int adds_pending;               /* transfers added and not yet started */
 static int curl_depth;                 /* inside socket_action + check_done */
@@ -163,6 +175,22 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp) {
     }
     memcpy(t->buf + HEADROOM + t->len, data, n);
     t->len += n;
+    return n;
+}
+
+/* --header-cb: keeps the header lines (a gateway forwarding headers needs them). */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp) {
+    struct transfer *t = userp;
+    size_t n = size * nmemb;
+    if (t->hdr_len + n > t->hdr_cap) {
+        size_t cap = t->hdr_cap ? t->hdr_cap : 1024;
+        while (cap < t->hdr_len + n) cap *= 2;
+        char *b = realloc(t->hdr, cap);
+        if (!b) return 0;
+        t->hdr = b; t->hdr_cap = cap;
+    }
+    memcpy(t->hdr + t->hdr_len, data, n);
+    t->hdr_len += n;
     return n;
 }
 
@@ -240,6 +268,16 @@ static struct transfer *transfer_get(void) {
     }
     if (opt_dns_hold) curl_easy_setopt(t->easy, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
     if (opt_curlu) t->url = curl_url_dup(upstream_url);
+    if (opt_timeouts) {
+        curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+        curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, 30000L);
+        curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, 30L);
+    }
+    if (opt_header_cb) {
+        curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    }
     return t;
 }
 
@@ -272,6 +310,7 @@ static int start_proxy(struct conn *c, const char *rest, size_t rlen) {
     }
     t->conn = c;
     t->len = 0;
+    t->hdr_len = 0;
     c->busy = t;
     n_transfers++;
     curl_multi_add_handle(multi, t->easy);
@@ -466,7 +505,7 @@ static void on_term(int s) { (void)s; stop = 1; }
 
 static void usage(void) {
     fprintf(stderr, "usage: curl_floor --port P --upstream http://HOST:PORT [--no-park] [--no-noproxy]"
-                    " [--no-dns-hold] [--no-curlu] [--no-batch] [--max-conns N]\n");
+                    " [--no-dns-hold] [--no-curlu] [--no-batch] [--no-mallopt] [--timeouts] [--header-cb] [--max-conns N]\n");
     exit(2);
 }
 
@@ -488,6 +527,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--no-dns-hold")) opt_dns_hold = 0;
         else if (!strcmp(argv[i], "--no-curlu")) opt_curlu = 0;
         else if (!strcmp(argv[i], "--no-batch")) opt_batch = 0;
+        else if (!strcmp(argv[i], "--no-mallopt")) opt_mallopt = 0;
+        else if (!strcmp(argv[i], "--timeouts")) opt_timeouts = 1;
+        else if (!strcmp(argv[i], "--header-cb")) opt_header_cb = 1;
         else usage();
     }
     if (!port || !upstream_len) usage();
@@ -497,6 +539,12 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);   /* no SA_RESTART: epoll_wait returns EINTR */
     sigaction(SIGINT, &sa, NULL);
 
+    if (opt_mallopt) {
+        /* glibc gives the heap top back (brk) whenever >128 KiB is free there: with curl's
+         * ~34 malloc/free per transfer that is a brk pair every ~30 requests */
+        mallopt(M_TRIM_THRESHOLD, 64 << 20);
+        mallopt(M_TOP_PAD, 1 << 20);
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) { fprintf(stderr, "curl_global_init failed\n"); return 1; }
     if (opt_curlu) {
         upstream_url = curl_url();
@@ -520,8 +568,9 @@ int main(int argc, char **argv) {
         perror("bind/listen"); return 1;
     }
     ctl(EPOLL_CTL_ADD, lfd, EPOLLIN, tag(T_LISTEN, lfd));
-    fprintf(stderr, "curl_floor: 127.0.0.1:%d -> %s (park %d, noproxy %d, dns-hold %d, curlu %d, batch %d) %s\n",
-            port, upstream, opt_park, opt_noproxy, opt_dns_hold, opt_curlu, opt_batch, curl_version());
+    fprintf(stderr, "curl_floor: 127.0.0.1:%d -> %s (park %d, noproxy %d, dns-hold %d, curlu %d, batch %d, timeouts %d, header-cb %d) %s\n",
+            port, upstream, opt_park, opt_noproxy, opt_dns_hold, opt_curlu, opt_batch, opt_timeouts, opt_header_cb,
+            curl_version());
 
     struct epoll_event evs[256];
     while (!stop) {

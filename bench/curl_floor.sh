@@ -16,6 +16,9 @@
 # worker; ours: the whole process). Then a table per target (medians) and per-round ratios to
 # nginx-proxy with their median. Knobs: ROUNDS (5), DURATION (10), WARMUP (2), CONNS (64),
 # PORT_BASE (18600: +1 floor, +2 ours, +3 nginx-proxy, +10 origin; instructions: +20, +21),
+# floor2 (not in the default TARGETS): a second curl_floor with FLOOR2_ARGS (default
+# "--timeouts --header-cb": what a real gateway adds), port +4. SYSCALLS=1 (default): after
+# the rounds, perf counts each server's system calls per request during one more 5 s wrk run.
 # OURS_BIN (.build/release/crm-gateway-bench; built with `swift build -c release --product
 # crm-gateway-bench` if missing, BUILD_OURS=0 skips ours instead), FLOOR_ARGS (extra
 # curl_floor flags, e.g. --no-park), TARGETS (subset of "floor ours nginx"),
@@ -38,7 +41,9 @@ NOFILE=${NOFILE:-30000}
 OURS_BIN=${OURS_BIN:-$ROOT/.build/release/crm-gateway-bench}
 BUILD_OURS=${BUILD_OURS:-1}
 FLOOR_ARGS=${FLOOR_ARGS:-}
+FLOOR2_ARGS=${FLOOR2_ARGS:---timeouts --header-cb}
 TARGETS=${TARGETS:-floor ours nginx}
+SYSCALLS=${SYSCALLS:-1}
 ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-3}
 N=${2:-20000}
 PAYLOAD=$ROOT/bench/payload.json
@@ -239,6 +244,11 @@ if want floor; then
     start_server floor "$SERVER_CPU" "$TMP/curl_floor" --port $((PORT_BASE + 1)) --upstream "http://127.0.0.1:$OP" $FLOOR_ARGS
     URL_OF[floor]="http://127.0.0.1:$((PORT_BASE + 1))/proxy/fixed"; ORDER+=(floor)
 fi
+if want floor2; then
+    # shellcheck disable=SC2086
+    start_server floor2 "$SERVER_CPU" "$TMP/curl_floor" --port $((PORT_BASE + 4)) --upstream "http://127.0.0.1:$OP" $FLOOR2_ARGS
+    URL_OF[floor2]="http://127.0.0.1:$((PORT_BASE + 4))/proxy/fixed"; ORDER+=(floor2)
+fi
 if want ours; then
     if [[ ! -x $OURS_BIN && $BUILD_OURS == 1 ]]; then
         log "building crm-gateway-bench (release; minutes) into .build"
@@ -273,7 +283,7 @@ printf 'target\tround\traw\tutime_ticks\tstime_ticks\tload_before\tload_after\tt
     echo "date=$(date -Is)"; echo "host=$(uname -srm), $(nproc) cpus"
     echo "run=${DURATION}s after ${WARMUP}s warm-up, $ROUNDS rounds, order ${ORDER[*]}"
     echo "wrk=taskset -c $CLIENT_CPU wrk -t1 -c$CONNS --latency; servers on cpu $SERVER_CPU; origin nginx on cpu $CLIENT_CPU"
-    echo "curl=$(curl-config --version) floor_args=${FLOOR_ARGS:-none}"
+    echo "curl=$(curl-config --version) floor_args=${FLOOR_ARGS:-none} floor2_args=$FLOOR2_ARGS"
     echo "nginx=$("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') keepalive=$NGINX_KEEPALIVE"
     echo "ours=$OURS_BIN"
     echo "clk_tck=$(getconf CLK_TCK)"
@@ -296,6 +306,19 @@ for r in $(seq 1 "$ROUNDS"); do
         log "round $r $(printf '%-6s' "$t") $(python3 "$ROOT/bench/summarize.py" line "$RESULTS/$raw"), server cpu $(( (u1 - u0 + s1 - s0) * 100 / ($(getconf CLK_TCK) * DURATION) ))%, $((o1 - o0)) tcp opens, $((x1 - x0)) retrans, load $l0 -> $l1"
     done
 done
+
+# System calls per request by kind, outside the measured runs (tracepoints cost a little):
+# perf counts the server's syscalls for exactly as long as a 5 s wrk run lasts, and the
+# counts are divided by that run's requests.
+if [[ $SYSCALLS == 1 ]] && command -v perf >/dev/null; then
+    for t in "${ORDER[@]}"; do
+        pid=$(cpu_pid "$t")
+        perf stat -x, -o "$RESULTS/raw/syscalls-$t.csv" -e 'syscalls:sys_enter_*' -p "$pid" -- \
+            taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d5s --latency "${URL_OF[$t]}" >"$RESULTS/raw/syscalls-$t-wrk.txt" 2>&1 \
+            || log "perf stat failed for $t (syscall counts skipped)"
+        log "syscalls of $t counted"
+    done
+fi
 
 ROOT_DIR=$ROOT DURATION=$DURATION python3 - "$RESULTS" "$(getconf CLK_TCK)" >"$RESULTS/summary.md" <<'PY'
 import os, statistics, sys
@@ -334,6 +357,26 @@ for t in order:
     tot = med([x["us_user"] + x["us_sys"] for x in xs])
     print(f"| {t} | {med([x['rps'] for x in xs]):.0f} | {med([x['p50'] for x in xs]):.3f} | {med([x['p99'] for x in xs]):.3f} | "
           f"{med([x['us_user'] for x in xs]):.1f} | {med([x['us_sys'] for x in xs]):.1f} | {tot:.1f} | {1e6 / tot:.0f} |")
+sc = {}
+for t in order:
+    p = os.path.join(d, "raw", f"syscalls-{t}.csv")
+    w = os.path.join(d, "raw", f"syscalls-{t}-wrk.txt")
+    if not os.path.exists(p) or not os.path.exists(w): continue
+    try: nreq = parse_wrk(w)["requests"]
+    except Exception: continue
+    counts = {}
+    for line in open(p):
+        f = line.strip().split(",")
+        if len(f) > 2 and f[0].isdigit() and f[2].startswith("syscalls:sys_enter_"):
+            counts[f[2][len("syscalls:sys_enter_"):]] = int(f[0])
+    if counts and nreq: sc[t] = {k: v / nreq for k, v in counts.items()}
+if sc:
+    kinds = sorted({k for c in sc.values() for k, v in c.items() if v >= 0.01}, key=lambda k: -max(c.get(k, 0) for c in sc.values()))
+    print("\nSystem calls per request (perf stat on the server during one more 5 s wrk run after the rounds; / its requests):\n")
+    print("| syscall | " + " | ".join(sc) + " |")
+    print("|---|" + "---:|" * len(sc))
+    for k in kinds: print(f"| {k} | " + " | ".join(f"{sc[t].get(k, 0):.2f}" for t in sc) + " |")
+    print("| **total** | " + " | ".join(f"**{sum(sc[t].values()):.2f}**" for t in sc) + " |")
 if "nginx" in runs:
     print("\nPer-round ratios to nginx-proxy (req/s ratio; CPU ratio = nginx us/req / target us/req, >1 = cheaper than nginx):\n")
     for t in order:
