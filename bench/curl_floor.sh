@@ -390,6 +390,16 @@ if "nginx" in runs:
         if rr:
             print(f"- {t}/nginx req/s: " + ", ".join(f"{v:.2f}" for v in rr) + f"  median **{med(rr):.2f}x**")
             print(f"- {t}/nginx CPU efficiency: " + ", ".join(f"{v:.2f}" for v in cr) + f"  median **{med(cr):.2f}x**")
+    # Rounds where the machine left CPU 0 to the servers: both saturated it (>= 95 %), so
+    # neither number is bent by other work on the box or by an idle, unsaturated server.
+    clean = [r for r in sorted(runs["nginx"]) if all(runs[t].get(r) and runs[t][r]["cpu_pct"] >= 95 for t in order)]
+    print(f"\nRounds in which every server used >= 95 % of its CPU: {clean or 'none'}")
+    for t in order:
+        if t == "nginx" or not clean: continue
+        rr = [runs[t][r]["rps"] / runs["nginx"][r]["rps"] for r in clean]
+        cr = [(runs["nginx"][r]["us_user"] + runs["nginx"][r]["us_sys"]) / (runs[t][r]["us_user"] + runs[t][r]["us_sys"]) for r in clean]
+        print(f"- {t}/nginx in those rounds: req/s " + ", ".join(f"{v:.2f}" for v in rr) + f" (median {med(rr):.2f}x); CPU efficiency "
+              + ", ".join(f"{v:.2f}" for v in cr) + f" (median {med(cr):.2f}x)")
 PY
 echo
 cat "$RESULTS/summary.md"
