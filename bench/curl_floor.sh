@@ -22,7 +22,8 @@
 # OURS_BIN (.build/release/crm-gateway-bench; built with `swift build -c release --product
 # crm-gateway-bench` if missing, BUILD_OURS=0 skips ours instead), FLOOR_ARGS (extra
 # curl_floor flags, e.g. --no-park), TARGETS (subset of "floor ours nginx"),
-# ORIGIN_DELAY_MS (instructions mode, 3 as in bench/instructions.sh).
+# ORIGIN_DELAY_MS and INSTR_CONNS (instructions mode: 3 ms and 16 connections, as
+# bench/instructions.sh).
 # Everything started here is stopped on exit (trap).
 set -euo pipefail
 
@@ -45,6 +46,7 @@ FLOOR2_ARGS=${FLOOR2_ARGS:---timeouts --header-cb}
 TARGETS=${TARGETS:-floor ours nginx}
 SYSCALLS=${SYSCALLS:-1}
 ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-3}
+INSTR_CONNS=${INSTR_CONNS:-16}
 N=${2:-20000}
 PAYLOAD=$ROOT/bench/payload.json
 RESULTS=${RESULTS:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)-curl-floor-$MODE}
@@ -163,9 +165,9 @@ if [[ $MODE == instructions ]]; then
     start_server floor "" valgrind --tool=callgrind --callgrind-out-file="$RESULTS/floor.cg" \
         "$TMP/curl_floor" --port "$SP" --upstream "http://127.0.0.1:$OP" $FLOOR_ARGS
     wait_ready floor "http://127.0.0.1:$SP/proxy/fixed"
-    python3 "$ROOT/bench/ka_client.py" 127.0.0.1 "$SP" /proxy/fixed 2000 16 2>/dev/null
+    python3 "$ROOT/bench/ka_client.py" 127.0.0.1 "$SP" /proxy/fixed 2000 "$INSTR_CONNS" 2>/dev/null
     callgrind_control -z "${PID_OF[floor]}" >/dev/null 2>&1
-    python3 "$ROOT/bench/ka_client.py" 127.0.0.1 "$SP" /proxy/fixed "$N" 16
+    python3 "$ROOT/bench/ka_client.py" 127.0.0.1 "$SP" /proxy/fixed "$N" "$INSTR_CONNS"
     callgrind_control -d "${PID_OF[floor]}" >/dev/null 2>&1
     sleep 1
     dump=$(ls -t "$RESULTS"/floor.cg.* | head -1)
@@ -173,8 +175,8 @@ if [[ $MODE == instructions ]]; then
     callgrind_annotate --threshold=100 --inclusive=yes "$dump" >"$RESULTS/annotate-inclusive.txt" 2>/dev/null
     total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' "$RESULTS/annotate.txt")
     echo
-    printf 'curl_floor %s: %d instructions per request (%s requests, origin delay %s ms; %s)\n' \
-        "${FLOOR_ARGS:-(all tricks)}" $((total / N)) "$N" "$ORIGIN_DELAY_MS" "$dump"
+    printf 'curl_floor %s: %d instructions per request (%s requests over %s connections, origin delay %s ms; %s)\n' \
+        "${FLOOR_ARGS:-(all tricks)}" $((total / N)) "$N" "$INSTR_CONNS" "$ORIGIN_DELAY_MS" "$dump"
     # Per object file (curl_floor vs libcurl vs libc vs ...), from the per-function table.
     python3 - "$RESULTS/annotate.txt" "$total" "$N" "$dump" <<'PY'
 import re, sys
