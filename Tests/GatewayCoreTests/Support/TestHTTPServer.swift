@@ -63,7 +63,7 @@ final class TestHTTPServer: @unchecked Sendable {
             if fd < 0 { continue }
             state.withLock { $0.accepted += 1 }
             let conn = Connection(fd: fd, stopping: { self.stopping.load(ordering: .acquiring) })
-            spawnDetached { self.serve(conn) }
+            spawnTestThread { self.serve(conn) }
         }
     }
 
@@ -297,18 +297,6 @@ private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
         return i
     }
     return nil
-}
-
-private func spawnDetached(_ body: @escaping @Sendable () -> Void) {
-    final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
-    var t = pthread_t()
-    let box = Unmanaged.passRetained(Box(body))
-    let rc = pthread_create(&t, nil, { arg in
-        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-        return nil
-    }, box.toOpaque())
-    precondition(rc == 0)
-    pthread_detach(t)
 }
 
 extension String {
