@@ -154,15 +154,10 @@ final class CurlMulti {
                     try loop.modify(w.registration, interest: interest)
                     return 0
                 } catch {}
-            } else if w.parked, w.owned {
-                do {
-                    try loop.modify(w.registration, interest: interest)
-                    w.parked = false
-                    if let m = raw { curl_multi_assign(m, fd, Unmanaged.passUnretained(w).toOpaque()) }
-                    return 0
-                } catch {}
             } else if w.parked, loop.interest(of: w.registration) != nil,
-                      (try? loop.modify(w.registration, interest: interest, force: true)) != nil {
+                      // Not forced for a socket whose closing curl reports (`owned`): the
+                      // registration is then known to be this socket's.
+                      (try? loop.modify(w.registration, interest: interest, force: !w.owned)) != nil {
                 w.parked = false
                 if let m = raw { curl_multi_assign(m, fd, Unmanaged.passUnretained(w).toOpaque()) }
                 return 0
