@@ -73,11 +73,12 @@ import Synchronization
         ]))
         defer { server.stop() }
         let closed = try TestSockets.closedLoopbackPort()
+        defer { close(closed.fd) }
         let h = try Harness()
         defer { h.close() }
 
         let first = try await h.transport.send(UpstreamRequest(url: server.baseURL + "/1"))
-        let failed = await h.outcome(UpstreamRequest(url: "http://127.0.0.1:\(closed)/x"))
+        let failed = await h.outcome(UpstreamRequest(url: "http://127.0.0.1:\(closed.port)/x"))
         let second = try await h.transport.send(UpstreamRequest(url: server.baseURL + "/2"))
 
         guard case .connectFailed? = failed.error else {

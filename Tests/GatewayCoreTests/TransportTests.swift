@@ -196,7 +196,8 @@ import Synchronization
     }
 
     @Test func connectFailedOnAClosedPort() async throws {
-        let port = try TestSockets.closedLoopbackPort()
+        let (closed, port) = try TestSockets.closedLoopbackPort()
+        defer { close(closed) }
         let h = try Harness()
         defer { h.close() }
 

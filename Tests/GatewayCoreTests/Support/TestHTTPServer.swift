@@ -248,6 +248,11 @@ enum TestSockets {
 
     /// A socket bound to 127.0.0.1 on an ephemeral port and listening.
     static func listenOnLoopback(backlog: CInt) throws -> (fd: CInt, port: Int) {
+        try bindLoopback(listenBacklog: backlog)
+    }
+
+    /// A socket bound to 127.0.0.1 on an ephemeral port; listening if `listenBacklog` is given.
+    private static func bindLoopback(listenBacklog backlog: CInt?) throws -> (fd: CInt, port: Int) {
         let fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure.failed("socket") }
         var addr = sockaddr_in()
@@ -257,7 +262,7 @@ enum TestSockets {
         let b = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard b == 0, listen(fd, backlog) == 0 else { close(fd); throw Failure.failed("bind/listen") }
+        guard b == 0, backlog.map({ listen(fd, $0) == 0 }) ?? true else { close(fd); throw Failure.failed("bind/listen") }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
@@ -278,11 +283,11 @@ enum TestSockets {
         return fd
     }
 
-    /// A port nothing listens on (bound, then closed).
-    static func closedLoopbackPort() throws -> Int {
-        let (fd, port) = try listenOnLoopback(backlog: 1)
-        close(fd)
-        return port
+    /// A port nothing listens on: bound and not listening, so a connect is refused, and held
+    /// until the caller closes `fd`. (Bound and closed at once, the port was free for any
+    /// test running beside to take: a listener there turned "refused" into a 20 s wait.)
+    static func closedLoopbackPort() throws -> (fd: CInt, port: Int) {
+        try bindLoopback(listenBacklog: nil)
     }
 
     static func waitReadable(_ fd: CInt, milliseconds ms: CInt) -> Bool {
