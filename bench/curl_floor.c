@@ -36,6 +36,8 @@
  *   --timeouts   CURLOPT_CONNECTTIMEOUT_MS 5000, TIMEOUT_MS 30000, LOW_SPEED_LIMIT 1 / TIME 30
  *                (set once per handle; curl arms its timers for every transfer);
  *   --header-cb  a CURLOPT_HEADERFUNCTION that keeps the response's header lines.
+ *   --h2c        HTTP/2 with prior knowledge (cleartext), transfers multiplexed on one
+ *                connection (CURLOPT_PIPEWAIT): prices the upstream protocol.
  *   Always on: level-triggered client sockets registered once (no epoll_ctl per request);
  *   the response head is written into headroom in front of the body buffer, so head+body
  *   go out in one send(); per-transfer body buffers grow geometrically and are reused;
@@ -99,6 +101,7 @@ static int64_t timer_deadline = -1;    /* ms, monotonic; -1 none; 0 due now */
 static char upstream[1024];
 static size_t upstream_len;
 static CURLU *upstream_url;
+static int opt_h2c = 0;
 static int opt_park = 1, opt_noproxy = 1, opt_dns_hold = 1, opt_curlu = 1, opt_batch = 1;
 static int opt_mallopt = 1;
 static int opt_timeouts, opt_header_cb;   /* off: cost of what a real gateway adds (measured) */
@@ -258,6 +261,11 @@ static struct transfer *transfer_get(void) {
     t->cap = 4096;
     t->buf = malloc(HEADROOM + t->cap);
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    if (opt_h2c) {
+        /* HTTP/2 without TLS, and a transfer waits for the one connection to multiplex on. */
+        curl_easy_setopt(t->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, 1L);
+    }
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
@@ -522,6 +530,7 @@ int main(int argc, char **argv) {
             upstream[upstream_len] = 0;
         }
         else if (!strcmp(argv[i], "--max-conns") && i + 1 < argc) opt_max_conns = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--h2c")) opt_h2c = 1;
         else if (!strcmp(argv[i], "--no-park")) opt_park = 0;
         else if (!strcmp(argv[i], "--no-noproxy")) opt_noproxy = 0;
         else if (!strcmp(argv[i], "--no-dns-hold")) opt_dns_hold = 0;

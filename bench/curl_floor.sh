@@ -17,7 +17,13 @@
 # nginx-proxy with their median. Knobs: ROUNDS (5), DURATION (10), WARMUP (2), CONNS (64),
 # PORT_BASE (18600: +1 floor, +2 ours, +3 nginx-proxy, +10 origin; instructions: +20, +21),
 # floor2 (not in the default TARGETS): a second curl_floor with FLOOR2_ARGS (default
-# "--timeouts --header-cb": what a real gateway adds), port +4. SYSCALLS=1 (default): after
+# "--timeouts --header-cb": what a real gateway adds), port +4. h2c (not in the default
+# TARGETS): curl_floor --h2c, HTTP/2 with prior knowledge over one multiplexed connection to a
+# second listener of the same origin nginx (`listen ... http2`, port +11), port +5; nginx
+# proxy_pass cannot speak HTTP/2 to an upstream, so this prices the upstream protocol, not a
+# gateway. Debian 12's libcurl 7.88.1 fails every h2c transfer after the first on a kept
+# handle ("Error in the HTTP2 framing layer"; the errors line says so): run it with a newer
+# libcurl through LD_LIBRARY_PATH (bench/README.md). The libcurl loaded is in meta.txt. SYSCALLS=1 (default): after
 # the rounds, perf counts each server's system calls per request during one more 5 s wrk run.
 # OURS_BIN (.build/release/crm-gateway-bench; built with `swift build -c release --product
 # crm-gateway-bench` if missing, BUILD_OURS=0 skips ours instead), FLOOR_ARGS (extra
@@ -119,6 +125,11 @@ nginx_conf() {          # nginx_conf NAME PORT fixed|proxy ORIGIN_PORT MASTER(on
     local name=$1 port=$2 kind=$3 oport=$4 master=$5 upstream="" location=""
     if [[ $kind == fixed ]]; then
         location="location = /fixed { return 200 '$PAYLOAD_TEXT'; }"
+        # The origin can also speak cleartext HTTP/2 (prior knowledge) on a second port.
+        [[ -n ${H2C_PORT:-} ]] && location="$location }
+    server {
+        listen 127.0.0.1:$H2C_PORT http2 backlog=4096;
+        $location"
     else
         upstream="upstream origin { server 127.0.0.1:$oport; keepalive $NGINX_KEEPALIVE; }"
         location="location /proxy/ { proxy_pass http://origin/; proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
@@ -175,8 +186,9 @@ if [[ $MODE == instructions ]]; then
     callgrind_annotate --threshold=100 --inclusive=yes "$dump" >"$RESULTS/annotate-inclusive.txt" 2>/dev/null
     total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' "$RESULTS/annotate.txt")
     echo
-    printf 'curl_floor %s: %d instructions per request (%s requests over %s connections, origin delay %s ms; %s)\n' \
-        "${FLOOR_ARGS:-(all tricks)}" $((total / N)) "$N" "$INSTR_CONNS" "$ORIGIN_DELAY_MS" "$dump"
+    printf 'curl_floor %s: %d instructions per request (%s requests over %s connections, origin delay %s ms, %s; %s)\n' \
+        "${FLOOR_ARGS:-(all tricks)}" $((total / N)) "$N" "$INSTR_CONNS" "$ORIGIN_DELAY_MS" \
+        "$(grep -ho 'libcurl/[^ ]*' "$RESULTS/logs/floor.log" | head -1 || true)" "$dump"
     # Per object file (curl_floor vs libcurl vs libc vs ...), from the per-function table.
     python3 - "$RESULTS/annotate.txt" "$total" "$N" "$dump" <<'PY'
 import re, sys
@@ -236,7 +248,9 @@ fi
 command -v wrk >/dev/null || die "wrk not found"
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 OP=$((PORT_BASE + 10))
+want h2c && H2C_PORT=$((OP + 1))
 nginx_conf origin "$OP" fixed 0 on
+H2C_PORT=
 start_server origin "$CLIENT_CPU" "$NGINX_BIN" -e "$RESULTS/logs/origin-error.log" -p "$TMP" -c "$TMP/origin.conf"
 wait_ready origin "http://127.0.0.1:$OP/fixed"
 
@@ -250,6 +264,10 @@ if want floor2; then
     # shellcheck disable=SC2086
     start_server floor2 "$SERVER_CPU" "$TMP/curl_floor" --port $((PORT_BASE + 4)) --upstream "http://127.0.0.1:$OP" $FLOOR2_ARGS
     URL_OF[floor2]="http://127.0.0.1:$((PORT_BASE + 4))/proxy/fixed"; ORDER+=(floor2)
+fi
+if want h2c; then
+    start_server h2c "$SERVER_CPU" "$TMP/curl_floor" --port $((PORT_BASE + 5)) --upstream "http://127.0.0.1:$((OP + 1))" --h2c
+    URL_OF[h2c]="http://127.0.0.1:$((PORT_BASE + 5))/proxy/fixed"; ORDER+=(h2c)
 fi
 if want ours; then
     if [[ ! -x $OURS_BIN && $BUILD_OURS == 1 ]]; then
@@ -285,7 +303,10 @@ printf 'target\tround\traw\tutime_ticks\tstime_ticks\tload_before\tload_after\tt
     echo "date=$(date -Is)"; echo "host=$(uname -srm), $(nproc) cpus"
     echo "run=${DURATION}s after ${WARMUP}s warm-up, $ROUNDS rounds, order ${ORDER[*]}"
     echo "wrk=taskset -c $CLIENT_CPU wrk -t1 -c$CONNS --latency; servers on cpu $SERVER_CPU; origin nginx on cpu $CLIENT_CPU"
-    echo "curl=$(curl-config --version) floor_args=${FLOOR_ARGS:-none} floor2_args=$FLOOR2_ARGS"
+    # The libcurl the programs load (LD_LIBRARY_PATH may point at another one than curl-config's).
+    echo "curl=$(grep -ho 'libcurl/[^ ]*' "$RESULTS"/logs/floor*.log 2>/dev/null | head -1 || true)" \
+        "$(ldd "$TMP/curl_floor" | awk '/libcurl\.so/ {print $3}') (headers: $(curl-config --version))" \
+        "floor_args=${FLOOR_ARGS:-none} floor2_args=$FLOOR2_ARGS"
     echo "nginx=$("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') keepalive=$NGINX_KEEPALIVE"
     echo "ours=$OURS_BIN"
     echo "clk_tck=$(getconf CLK_TCK)"
@@ -389,6 +410,9 @@ if "nginx" in runs:
             if not n: continue
             rr.append(x["rps"] / n["rps"])
             cr.append((n["us_user"] + n["us_sys"]) / (x["us_user"] + x["us_sys"]))
+        failed = sum(x["errors"] for x in runs[t].values()) + sum(x["errors"] for x in runs["nginx"].values())
+        if failed:
+            print(f"- **{t}/nginx not valid**: wrk saw {failed} socket errors or non-2xx answers (errors are fast)")
         if rr:
             print(f"- {t}/nginx req/s: " + ", ".join(f"{v:.2f}" for v in rr) + f"  median **{med(rr):.2f}x**")
             print(f"- {t}/nginx CPU efficiency: " + ", ".join(f"{v:.2f}" for v in cr) + f"  median **{med(cr):.2f}x**")

@@ -172,6 +172,10 @@ def summary(d):
             out.append(f"- {x} / {y}: req/s {fmt_ratio(agg[x]['rps'], agg[y]['rps'])}, "
                        f"p50 {fmt_ratio(agg[x]['p50'], agg[y]['p50'])}, "
                        f"p99 {fmt_ratio(agg[x]['p99'], agg[y]['p99'])}{paired}")
+        failed = [f"{t} ({agg[t]['errors'] + agg[t]['non2xx']})" for t in members if agg[t]["errors"] + agg[t]["non2xx"]]
+        if failed:
+            out.append(f"- **not valid**: wrk saw socket errors or non-2xx answers from {', '.join(failed)}: "
+                       "errors are fast, so those req/s and every ratio with them are meaningless")
         warn = [t for t in members if agg[t]["wrk_cpu"] and agg[t]["wrk_cpu"] > 90]
         if warn:
             out.append(f"- note: wrk used >90% of a core for {', '.join(warn)}: the client may be the "
