@@ -39,6 +39,11 @@ NOFILE=${NOFILE:-30000}                  # ulimit -n for every server started he
 # fewer (this was 32 until 2026-12-02), nginx closes the surplus after each burst and opens
 # new ones, ~1 upstream connect per 5 requests at -c64, halving its req/s.
 NGINX_KEEPALIVE=${NGINX_KEEPALIVE:-64}
+# PROXY_TLS=1: the origin speaks TLS (a certificate made for the run; HTTP/2 and HTTP/1.1 by
+# ALPN on one port), as real upstreams do. nginx-proxy verifies it and reuses sessions
+# (proxy_ssl_*; HTTP/1.1, all nginx proxy_pass speaks); ours verifies it (--ca) and takes
+# HTTP/2 when offered, as the transport does for every https upstream.
+PROXY_TLS=${PROXY_TLS:-0}
 IDLE_N=${IDLE_N:-${2:-10000}}            # idle mode: connections
 IDLE_HOLD=${IDLE_HOLD:-10}               # idle mode: seconds to hold them
 START_TIMEOUT=${START_TIMEOUT:-20}
@@ -139,20 +144,22 @@ start_server() {
 wait_ready() {
     local name=$1 path=$2 expect=${3:-} pid=${PID_OF[$1]} port=${PORT_OF[$1]}
     local url="http://127.0.0.1:$port$path" body="$TMP/body-$name" deadline=$((SECONDS + START_TIMEOUT))
+    local -a tls=()
+    if [[ $name == origin && $ORIGIN_SCHEME == https ]]; then url="https://127.0.0.1:$port$path"; tls=(--cacert "$TMP/origin.crt"); fi
     while :; do
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "----- $RESULTS/logs/$name.log" >&2; tail -n 30 "$RESULTS/logs/$name.log" >&2 || true
             if [[ -f $RESULTS/logs/$name-error.log ]]; then tail -n 20 "$RESULTS/logs/$name-error.log" >&2; fi
             die "$name exited during startup (see above)"
         fi
-        if curl -sf --max-time 2 -o "$body" "$url" 2>/dev/null; then break; fi
+        if curl -sf --max-time 2 "${tls[@]}" -o "$body" "$url" 2>/dev/null; then break; fi
         if (( SECONDS >= deadline )); then
             echo "----- $RESULTS/logs/$name.log" >&2; tail -n 30 "$RESULTS/logs/$name.log" >&2 || true
             die "$name did not answer 200 on $url within ${START_TIMEOUT}s"
         fi
         sleep 0.2
     done
-    curl -s -D "$RESULTS/logs/headers-$name.txt" -o /dev/null "$url" || true
+    curl -s "${tls[@]}" -D "$RESULTS/logs/headers-$name.txt" -o /dev/null "$url" || true
     if [[ -n $expect ]] && ! cmp -s "$body" "$expect"; then
         if [[ $ALLOW_BODY_MISMATCH == 1 ]]; then
             log "WARNING: $name: body of $url differs from $expect"
@@ -177,14 +184,15 @@ fi
 #         proxy  -> /proxy/X is proxy_pass'ed to the origin's /X (keepalive $NGINX_KEEPALIVE)
 nginx_start() {
     local name=$1 port=$2 workers=$3 cpus=$4 kind=$5 wc=${6:-4096}
-    local conf="$TMP/$name.conf" upstream="" location=""
+    local conf="$TMP/$name.conf" upstream="" location="" listen_extra="" ssl_lines=""
+    if [[ $name == origin ]]; then listen_extra=$ORIGIN_LISTEN; ssl_lines=$ORIGIN_SSL; fi
     case $kind in
         fixed)
             location="location = /fixed { return 200 '$PAYLOAD_TEXT'; }" ;;
         proxy)
-            upstream="upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive $NGINX_KEEPALIVE; }"
+            upstream="upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive $NGINX_KEEPALIVE; keepalive_requests 10000000; }"
             location="location /proxy/ {
-            proxy_pass http://origin/;
+            proxy_pass $ORIGIN_SCHEME://origin/;$PROXY_SSL
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
         }" ;;
@@ -213,7 +221,8 @@ http {
     scgi_temp_path $TMP/$name-scgi;
     $upstream
     server {
-        listen 127.0.0.1:$port backlog=4096;
+        listen 127.0.0.1:$port$listen_extra backlog=4096;
+        $ssl_lines
         location = /healthz { default_type text/plain; return 200 'ok\n'; }
         $location
     }
@@ -272,6 +281,22 @@ add_target() {          # add_target NAME GROUP PROC URL DESC [EXTRA_PROC]
 
 P_OURS=$((PORT_BASE + 1)); P_NGINX=$((PORT_BASE + 2)); P_HB=$((PORT_BASE + 3))
 P_NGINX_PROXY=$((PORT_BASE + 4)); ORIGIN_PORT=$((PORT_BASE + 10))
+ORIGIN_SCHEME=http ORIGIN_LISTEN="" ORIGIN_SSL="" PROXY_SSL=""
+
+origin_tls() {          # PROXY_TLS=1: a certificate for 127.0.0.1/localhost, TLS on the origin
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -keyout "$TMP/origin.key" -out "$TMP/origin.crt" -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >"$RESULTS/logs/origin-cert.log" 2>&1 \
+        || die "openssl could not make the origin's certificate (see $RESULTS/logs/origin-cert.log)"
+    ORIGIN_SCHEME=https
+    ORIGIN_LISTEN=" ssl http2"
+    ORIGIN_SSL="ssl_certificate $TMP/origin.crt; ssl_certificate_key $TMP/origin.key;"
+    PROXY_SSL="
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate $TMP/origin.crt;
+            proxy_ssl_name localhost;
+            proxy_ssl_session_reuse on;"
+}
 
 CLIENT_PIN=()
 WRK_DESC="wrk -t$WRK_THREADS -c$CONNS --latency"
@@ -290,12 +315,17 @@ setup_compare() {
     if want nginx-proxy || { want ours-proxy && [[ $need_ours == 1 ]]; }; then need_origin=1; fi
 
     if [[ $need_origin == 1 ]]; then
+        if [[ $PROXY_TLS == 1 ]]; then origin_tls; fi
         # The origin shares CPU $CLIENT_CPU with wrk, identically for both proxies.
         nginx_start origin "$ORIGIN_PORT" 1 "$CLIENT_CPU" fixed
         wait_ready origin /fixed "$PAYLOAD"
     fi
     if [[ $need_ours == 1 ]]; then
-        ours_start ours "$P_OURS" 1 "$SERVER_CPU" --upstream "http://127.0.0.1:$ORIGIN_PORT"
+        if [[ $PROXY_TLS == 1 ]]; then
+            ours_start ours "$P_OURS" 1 "$SERVER_CPU" --upstream "https://127.0.0.1:$ORIGIN_PORT" --ca "$TMP/origin.crt"
+        else
+            ours_start ours "$P_OURS" 1 "$SERVER_CPU" --upstream "http://127.0.0.1:$ORIGIN_PORT"
+        fi
         if want ours-fixed; then
             wait_ready ours /fixed "$PAYLOAD"
             add_target ours-fixed fixed ours "http://127.0.0.1:$P_OURS/fixed" "crm-gateway --loops 1, cpu $SERVER_CPU"
@@ -314,12 +344,12 @@ setup_compare() {
     fi
     if [[ $need_ours == 1 ]] && want ours-proxy; then
         wait_ready ours /proxy/fixed "$PAYLOAD"
-        add_target ours-proxy proxy ours "http://127.0.0.1:$P_OURS/proxy/fixed" "crm-gateway -> libcurl -> origin, cpu $SERVER_CPU" origin
+        add_target ours-proxy proxy ours "http://127.0.0.1:$P_OURS/proxy/fixed" "crm-gateway -> libcurl -> $ORIGIN_SCHEME origin, cpu $SERVER_CPU" origin
     fi
     if want nginx-proxy; then
         nginx_start nginx-proxy "$P_NGINX_PROXY" 1 "$SERVER_CPU" proxy
         wait_ready nginx-proxy /proxy/fixed "$PAYLOAD"
-        add_target nginx-proxy proxy nginx-proxy "http://127.0.0.1:$P_NGINX_PROXY/proxy/fixed" "nginx proxy_pass (keepalive $NGINX_KEEPALIVE) -> origin, cpu $SERVER_CPU" origin
+        add_target nginx-proxy proxy nginx-proxy "http://127.0.0.1:$P_NGINX_PROXY/proxy/fixed" "nginx proxy_pass (keepalive $NGINX_KEEPALIVE) -> $ORIGIN_SCHEME origin, cpu $SERVER_CPU" origin
     fi
 }
 

@@ -131,7 +131,7 @@ nginx_conf() {          # nginx_conf NAME PORT fixed|proxy ORIGIN_PORT MASTER(on
         listen 127.0.0.1:$H2C_PORT http2 backlog=4096;
         $location"
     else
-        upstream="upstream origin { server 127.0.0.1:$oport; keepalive $NGINX_KEEPALIVE; }"
+        upstream="upstream origin { server 127.0.0.1:$oport; keepalive $NGINX_KEEPALIVE; keepalive_requests 10000000; }"
         location="location /proxy/ { proxy_pass http://origin/; proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
     fi
     cat >"$TMP/$name.conf" <<EOF

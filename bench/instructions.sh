@@ -84,7 +84,7 @@ worker_processes 1; daemon off; master_process off; pid $TMP/nginx-proxy.pid; er
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 10000000; keepalive_timeout 300s; default_type application/json;
 client_body_temp_path $TMP/cb; proxy_temp_path $TMP/px; fastcgi_temp_path $TMP/fc; uwsgi_temp_path $TMP/uw; scgi_temp_path $TMP/sc;
-upstream origin { server 127.0.0.1:$PORT_ORIGIN; keepalive 64; }
+upstream origin { server 127.0.0.1:$PORT_ORIGIN; keepalive 64; keepalive_requests 10000000; }
 server { listen 127.0.0.1:$PORT_OURS; location /proxy/ { proxy_pass http://origin/; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
 }

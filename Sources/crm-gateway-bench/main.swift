@@ -9,7 +9,7 @@ import Logging
 // serving a fixed JSON body at /fixed and forwarding /proxy/{path} through the libcurl
 // transport, with nothing else in the way. Not part of the product.
 //
-//   crm-gateway-bench --port P --payload FILE [--loops N] [--upstream http://127.0.0.1:PORT]
+//   crm-gateway-bench --port P --payload FILE [--loops N] [--upstream http://127.0.0.1:PORT | https://... --ca FILE]
 
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -42,6 +42,8 @@ transportConfig.allowPlainHTTPToLoopback = true
 // Like nginx's proxy: as many upstream connections as there are concurrent clients (wrk -c64).
 transportConfig.maxConnectionsPerHost = Int(argument("--upstream-connections") ?? "64") ?? 64
 transportConfig.maxPooledConnections = transportConfig.maxConnectionsPerHost
+// An https origin with a certificate made for the run (bench.sh PROXY_TLS=1); verified as always.
+transportConfig.caInfoPath = argument("--ca")
 // A transport per loop; a handler finds its loop's among a few (no hashing), and builds the
 // upstream URL with one concatenation.
 let loopTransports = try loops.map { (loop: $0, transport: try CurlTransport(loop: $0, configuration: transportConfig)) }
