@@ -321,11 +321,9 @@ setup_compare() {
         wait_ready origin /fixed "$PAYLOAD"
     fi
     if [[ $need_ours == 1 ]]; then
-        if [[ $PROXY_TLS == 1 ]]; then
-            ours_start ours "$P_OURS" 1 "$SERVER_CPU" --upstream "https://127.0.0.1:$ORIGIN_PORT" --ca "$TMP/origin.crt"
-        else
-            ours_start ours "$P_OURS" 1 "$SERVER_CPU" --upstream "http://127.0.0.1:$ORIGIN_PORT"
-        fi
+        local -a upstream=(--upstream "$ORIGIN_SCHEME://127.0.0.1:$ORIGIN_PORT")
+        if [[ $ORIGIN_SCHEME == https ]]; then upstream+=(--ca "$TMP/origin.crt"); fi
+        ours_start ours "$P_OURS" 1 "$SERVER_CPU" "${upstream[@]}"
         if want ours-fixed; then
             wait_ready ours /fixed "$PAYLOAD"
             add_target ours-fixed fixed ours "http://127.0.0.1:$P_OURS/fixed" "crm-gateway --loops 1, cpu $SERVER_CPU"

@@ -23,8 +23,9 @@
 # proxy_pass cannot speak HTTP/2 to an upstream, so this prices the upstream protocol, not a
 # gateway. Debian 12's libcurl 7.88.1 fails every h2c transfer after the first on a kept
 # handle ("Error in the HTTP2 framing layer"; the errors line says so): run it with a newer
-# libcurl through LD_LIBRARY_PATH (bench/README.md). The libcurl loaded is in meta.txt. SYSCALLS=1 (default): after
-# the rounds, perf counts each server's system calls per request during one more 5 s wrk run.
+# libcurl through LD_LIBRARY_PATH (bench/README.md). The libcurl loaded is in meta.txt.
+# SYSCALLS=1 (default): after the rounds, perf counts each server's system calls per request
+# during one more 5 s wrk run.
 # OURS_BIN (.build/release/crm-gateway-bench; built with `swift build -c release --product
 # crm-gateway-bench` if missing, BUILD_OURS=0 skips ours instead), FLOOR_ARGS (extra
 # curl_floor flags, e.g. --no-park), TARGETS (subset of "floor ours nginx"),
@@ -121,15 +122,17 @@ wait_ready() {          # wait_ready NAME URL: 200 within 20 s, body == payload
 PAYLOAD_TEXT=$(cat "$PAYLOAD"; printf x); PAYLOAD_TEXT=${PAYLOAD_TEXT%x}
 grep -q "[\$'\\\\]" "$PAYLOAD" && die "payload contains \$, ' or \\ which nginx's return would alter"
 
-nginx_conf() {          # nginx_conf NAME PORT fixed|proxy ORIGIN_PORT MASTER(on|off)
+loaded_libcurl() {      # loaded_libcurl LOG...: the version curl_floor printed at start
+    grep -ho 'libcurl/[^ ]*' "$@" 2>/dev/null | head -1 || true
+}
+
+nginx_conf() {          # nginx_conf NAME PORT fixed|proxy ORIGIN_PORT MASTER(on|off) [H2C_PORT]
     local name=$1 port=$2 kind=$3 oport=$4 master=$5 upstream="" location=""
+    local listen="listen 127.0.0.1:$port backlog=4096;"
+    # H2C_PORT: the same server also speaks cleartext HTTP/2 (prior knowledge) there.
+    if [[ -n ${6:-} ]]; then listen="$listen listen 127.0.0.1:$6 http2 backlog=4096;"; fi
     if [[ $kind == fixed ]]; then
         location="location = /fixed { return 200 '$PAYLOAD_TEXT'; }"
-        # The origin can also speak cleartext HTTP/2 (prior knowledge) on a second port.
-        [[ -n ${H2C_PORT:-} ]] && location="$location }
-    server {
-        listen 127.0.0.1:$H2C_PORT http2 backlog=4096;
-        $location"
     else
         upstream="upstream origin { server 127.0.0.1:$oport; keepalive $NGINX_KEEPALIVE; keepalive_requests 10000000; }"
         location="location /proxy/ { proxy_pass http://origin/; proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
@@ -151,7 +154,7 @@ http {
     uwsgi_temp_path $TMP/$name-uw; scgi_temp_path $TMP/$name-sc;
     $upstream
     server {
-        listen 127.0.0.1:$port backlog=4096;
+        $listen
         $location
     }
 }
@@ -188,7 +191,7 @@ if [[ $MODE == instructions ]]; then
     echo
     printf 'curl_floor %s: %d instructions per request (%s requests over %s connections, origin delay %s ms, %s; %s)\n' \
         "${FLOOR_ARGS:-(all tricks)}" $((total / N)) "$N" "$INSTR_CONNS" "$ORIGIN_DELAY_MS" \
-        "$(grep -ho 'libcurl/[^ ]*' "$RESULTS/logs/floor.log" | head -1 || true)" "$dump"
+        "$(loaded_libcurl "$RESULTS/logs/floor.log")" "$dump"
     # Per object file (curl_floor vs libcurl vs libc vs ...), from the per-function table.
     python3 - "$RESULTS/annotate.txt" "$total" "$N" "$dump" <<'PY'
 import re, sys
@@ -248,9 +251,9 @@ fi
 command -v wrk >/dev/null || die "wrk not found"
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 OP=$((PORT_BASE + 10))
-want h2c && H2C_PORT=$((OP + 1))
-nginx_conf origin "$OP" fixed 0 on
-H2C_PORT=
+H2C_PORT=""
+if want h2c; then H2C_PORT=$((OP + 1)); fi
+nginx_conf origin "$OP" fixed 0 on "$H2C_PORT"
 start_server origin "$CLIENT_CPU" "$NGINX_BIN" -e "$RESULTS/logs/origin-error.log" -p "$TMP" -c "$TMP/origin.conf"
 wait_ready origin "http://127.0.0.1:$OP/fixed"
 
@@ -266,7 +269,7 @@ if want floor2; then
     URL_OF[floor2]="http://127.0.0.1:$((PORT_BASE + 4))/proxy/fixed"; ORDER+=(floor2)
 fi
 if want h2c; then
-    start_server h2c "$SERVER_CPU" "$TMP/curl_floor" --port $((PORT_BASE + 5)) --upstream "http://127.0.0.1:$((OP + 1))" --h2c
+    start_server h2c "$SERVER_CPU" "$TMP/curl_floor" --port $((PORT_BASE + 5)) --upstream "http://127.0.0.1:$H2C_PORT" --h2c
     URL_OF[h2c]="http://127.0.0.1:$((PORT_BASE + 5))/proxy/fixed"; ORDER+=(h2c)
 fi
 if want ours; then
@@ -304,7 +307,7 @@ printf 'target\tround\traw\tutime_ticks\tstime_ticks\tload_before\tload_after\tt
     echo "run=${DURATION}s after ${WARMUP}s warm-up, $ROUNDS rounds, order ${ORDER[*]}"
     echo "wrk=taskset -c $CLIENT_CPU wrk -t1 -c$CONNS --latency; servers on cpu $SERVER_CPU; origin nginx on cpu $CLIENT_CPU"
     # The libcurl the programs load (LD_LIBRARY_PATH may point at another one than curl-config's).
-    echo "curl=$(grep -ho 'libcurl/[^ ]*' "$RESULTS"/logs/floor*.log 2>/dev/null | head -1 || true)" \
+    echo "curl=$(loaded_libcurl "$RESULTS"/logs/floor*.log)" \
         "$(ldd "$TMP/curl_floor" | awk '/libcurl\.so/ {print $3}') (headers: $(curl-config --version))" \
         "floor_args=${FLOOR_ARGS:-none} floor2_args=$FLOOR2_ARGS"
     echo "nginx=$("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') keepalive=$NGINX_KEEPALIVE"
